@@ -1,0 +1,1 @@
+"""HTTP: routers, request models, SSE framing. No SQL and no graph execution here."""

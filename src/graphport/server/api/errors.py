@@ -1,0 +1,52 @@
+"""One place that turns every failure into `{"detail": "..."}` with the right status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from graphport.server.api.responses import JSON
+from graphport.server.errors import GraphportError
+
+logger = logging.getLogger("graphport.api")
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def validation_detail(exc: RequestValidationError) -> str:
+    messages = []
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            return "Invalid JSON in request body"
+        where = _loc(tuple(err.get("loc", ())))
+        if err.get("type") == "missing" and where == "body":
+            messages.append("Request body is required")
+            continue
+        messages.append(f"{where}: {err.get('msg')}")
+    return "; ".join(messages) or "Invalid request"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(GraphportError)
+    async def _domain(_: Request, exc: GraphportError) -> JSON:
+        return JSON({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSON:
+        return JSON({"detail": validation_detail(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSON:
+        return JSON({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSON:
+        logger.exception("Unhandled error on %s %s", request.method, request.url.path)
+        return JSON({"detail": f"Internal error: {type(exc).__name__}"}, status_code=500)

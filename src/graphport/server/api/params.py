@@ -1,0 +1,19 @@
+"""Path and query parameter parsing shared by the routers."""
+
+from __future__ import annotations
+
+import uuid
+
+from graphport.server.errors import Unprocessable
+
+
+def valid_uuid(value: str, kind: str) -> str:
+    try:
+        uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        raise Unprocessable(f"Invalid {kind} ID: must be a UUID") from None
+    return value
+
+
+def truthy(value: str | None) -> bool:
+    return (value or "").lower() in ("true", "1", "yes")

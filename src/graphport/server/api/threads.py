@@ -1,0 +1,165 @@
+"""Threads and thread-state routes (spec 3.2, 3.3)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Header
+from starlette.responses import Response
+
+from graphport.server.api import deps
+from graphport.server.api.models import (
+    StateAtCheckpoint,
+    ThreadCount,
+    ThreadCreate,
+    ThreadPatch,
+    ThreadPrune,
+    ThreadSearch,
+    ThreadStateSearch,
+    ThreadStateUpdate,
+)
+from graphport.server.api.params import truthy, valid_uuid
+from graphport.server.api.responses import JSON, page, select_fields
+from graphport.server.core import Core
+from graphport.server.errors import Unprocessable
+from graphport.server.services import extract as extractor
+from graphport.server.services import threads as service
+from graphport.server.services.caller import Caller
+
+router = APIRouter(prefix="/threads", tags=["threads"])
+Ctx = Depends(deps.core)
+Who = Depends(deps.caller)
+
+
+@router.post("")
+async def create_thread(body: ThreadCreate, core: Core = Ctx, caller: Caller = Who) -> JSON:
+    data = body.data()
+    if data["thread_id"] is not None:
+        valid_uuid(data["thread_id"], "thread")
+    if data["supersteps"] and not (data["metadata"] or {}).get("graph_id"):
+        raise Unprocessable("supersteps require metadata.graph_id to identify the graph")
+    return JSON(await service.create(core, caller, data))
+
+
+@router.post("/search")
+async def search_threads(body: ThreadSearch, core: Core = Ctx, caller: Caller = Who) -> JSON:
+    paths = extractor.parse(body.extract) if body.extract else None
+    for thread_id in body.ids or []:
+        valid_uuid(thread_id, "thread")
+    rows, offset, more = await service.search(core, caller, body.data())
+    if paths:
+        for row in rows:
+            row["extracted"] = extractor.apply(row, paths)
+    select = [*body.select, "extracted"] if body.select and paths else body.select
+    return page(select_fields(rows, select), offset, more, body.limit)
+
+
+@router.post("/count")
+async def count_threads(body: ThreadCount, core: Core = Ctx, caller: Caller = Who) -> JSON:
+    return JSON(await service.count(core, caller, body.data()))
+
+
+@router.post("/prune")
+async def prune_threads(body: ThreadPrune, core: Core = Ctx, caller: Caller = Who) -> JSON:
+    for thread_id in body.thread_ids:
+        valid_uuid(thread_id, "thread")
+    pruned = await service.prune(core, caller, body.thread_ids, body.strategy)
+    return JSON({"pruned_count": pruned})
+
+
+@router.get("/{thread_id}")
+async def get_thread(
+    thread_id: str, include: str | None = None, core: Core = Ctx, caller: Caller = Who
+) -> JSON:
+    row = await service.fetch(core, caller, valid_uuid(thread_id, "thread"))
+    return JSON(service.public(row, (include or "").split(",")))
+
+
+@router.patch("/{thread_id}")
+async def patch_thread(
+    thread_id: str,
+    body: ThreadPatch,
+    prefer: str | None = Header(default=None),
+    core: Core = Ctx,
+    caller: Caller = Who,
+) -> Response:
+    valid_uuid(thread_id, "thread")
+    row = await service.patch(core, caller, thread_id, body.data())
+    if prefer and "return=minimal" in prefer:
+        return Response(status_code=204)
+    return JSON(row)
+
+
+@router.delete("/{thread_id}", status_code=204)
+async def delete_thread(thread_id: str, core: Core = Ctx, caller: Caller = Who) -> Response:
+    await service.delete(core, caller, valid_uuid(thread_id, "thread"))
+    return Response(status_code=204)
+
+
+@router.post("/{thread_id}/copy")
+async def copy_thread(thread_id: str, core: Core = Ctx, caller: Caller = Who) -> JSON:
+    return JSON(await service.copy(core, caller, valid_uuid(thread_id, "thread")))
+
+
+@router.get("/{thread_id}/state")
+async def get_thread_state(
+    thread_id: str, subgraphs: str | None = None, core: Core = Ctx, caller: Caller = Who
+) -> JSON:
+    valid_uuid(thread_id, "thread")
+    return JSON(await service.get_state(core, caller, thread_id, subgraphs=truthy(subgraphs)))
+
+
+@router.get("/{thread_id}/state/{checkpoint_id}")
+async def get_thread_state_at(
+    thread_id: str,
+    checkpoint_id: str,
+    subgraphs: str | None = None,
+    core: Core = Ctx,
+    caller: Caller = Who,
+) -> JSON:
+    valid_uuid(thread_id, "thread")
+    checkpoint = {"checkpoint_id": checkpoint_id, "checkpoint_ns": ""}
+    return JSON(
+        await service.get_state(core, caller, thread_id, checkpoint, subgraphs=truthy(subgraphs))
+    )
+
+
+@router.post("/{thread_id}/state/checkpoint")
+async def get_thread_state_at_checkpoint(
+    thread_id: str, body: StateAtCheckpoint, core: Core = Ctx, caller: Caller = Who
+) -> JSON:
+    valid_uuid(thread_id, "thread")
+    checkpoint = body.checkpoint.data()
+    return JSON(
+        await service.get_state(core, caller, thread_id, checkpoint, subgraphs=body.subgraphs)
+    )
+
+
+@router.post("/{thread_id}/state")
+async def update_thread_state(
+    thread_id: str, body: ThreadStateUpdate, core: Core = Ctx, caller: Caller = Who
+) -> JSON:
+    valid_uuid(thread_id, "thread")
+    thread = await service.fetch(core, caller, thread_id, "update", metadata={})
+    return JSON(await service.update_state(core, thread, body.data(), caller=caller))
+
+
+@router.get("/{thread_id}/history")
+async def get_thread_history(
+    thread_id: str,
+    limit: int = 1,
+    before: str | None = None,
+    core: Core = Ctx,
+    caller: Caller = Who,
+) -> JSON:
+    valid_uuid(thread_id, "thread")
+    if not 1 <= limit <= 1000:
+        raise Unprocessable("limit: must be between 1 and 1000")
+    body = {"limit": limit, "before": before}
+    return JSON(await service.history(core, caller, thread_id, body))
+
+
+@router.post("/{thread_id}/history")
+async def search_thread_history(
+    thread_id: str, body: ThreadStateSearch, core: Core = Ctx, caller: Caller = Who
+) -> JSON:
+    valid_uuid(thread_id, "thread")
+    return JSON(await service.history(core, caller, thread_id, body.data()))

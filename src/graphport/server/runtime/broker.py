@@ -1,0 +1,82 @@
+"""The stream broker contract: every run's events get monotonically increasing ids and are
+kept for the run's lifetime plus a retention, so any subscriber can replay from an id and
+then follow live. Thread channels carry the events of all the thread's runs."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from graphport.server.errors import Unprocessable
+
+# "-" (or "-1"/"0") replays from the start; otherwise "<ms>-<seq>" ids as Redis streams use.
+FROM_START = "0-0"
+_ID = re.compile(r"^\d+(-(\d+|\*))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    event: str
+    data: bytes  # compact JSON
+
+
+def parse_event_id(raw: str | None) -> tuple[int, int] | None:
+    """None = live only; otherwise the position after which to replay."""
+    if raw is None or raw == "":
+        return None
+    if raw in ("-", "-1"):
+        return (0, 0)
+    if not _ID.match(raw):
+        raise Unprocessable(f"Invalid Last-Event-ID: {raw!r}")
+    ms, _, seq = raw.partition("-")
+    return (int(ms), int(seq) if seq and seq != "*" else 0)
+
+
+def event_key(event_id: str) -> tuple[int, int]:
+    ms, _, seq = event_id.partition("-")
+    return (int(ms), int(seq or 0))
+
+
+# Name of the terminal marker event a run channel ends with (not sent to clients).
+DONE = "__done__"
+
+
+class Broker(ABC):
+    """Publish/subscribe with history. Implementations: in-memory, Redis Streams."""
+
+    @abstractmethod
+    async def publish(self, run_id: str, thread_id: str, event: str, data: bytes) -> str:
+        """Append an event to the run's and the thread's channel; returns its id."""
+
+    @abstractmethod
+    async def finish(self, run_id: str, thread_id: str, data: bytes) -> None:
+        """Close the run channel (subscribers stop after draining) and start its retention."""
+
+    @abstractmethod
+    def subscribe_run(
+        self, run_id: str, after: tuple[int, int] | None
+    ) -> AsyncIterator[Event]:
+        """Events of a run after `after` (None: live only), ending at the run's end."""
+
+    @abstractmethod
+    def subscribe_thread(
+        self, thread_id: str, after: tuple[int, int] | None
+    ) -> AsyncIterator[Event]:
+        """Events of all runs of a thread after `after`, never ending by itself."""
+
+    @abstractmethod
+    async def run_known(self, run_id: str) -> bool:
+        """Whether the broker still holds the run's channel (live or within retention)."""
+
+    @abstractmethod
+    async def publish_thread(self, thread_id: str, event: str, data: bytes) -> str:
+        """An event for thread subscribers only (state updates)."""
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    async def stop(self) -> None:  # noqa: B027 - optional hook
+        pass

@@ -1,0 +1,81 @@
+"""Turn langgraph stream output into protocol events (spec 4.2, 4.3): names, namespacing,
+and the `messages/*` trio built from message chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.messages import BaseMessage, BaseMessageChunk
+
+from graphport.server.serde import to_jsonable
+
+# Modes the client may ask for -> modes langgraph is asked to stream.
+_LG_MODE = {
+    "values": "values",
+    "updates": "updates",
+    "custom": "custom",
+    "debug": "debug",
+    "tasks": "tasks",
+    "checkpoints": "checkpoints",
+    "messages": "messages",
+    "messages-tuple": "messages",
+}
+
+
+def langgraph_modes(requested: list[str]) -> list[str]:
+    modes = {_LG_MODE[m] for m in requested if m in _LG_MODE}
+    # "values" is always streamed: wait/join bodies are built from it.
+    modes.add("values")
+    return sorted(modes)
+
+
+def event_name(mode: str, ns: tuple[str, ...]) -> str:
+    return "|".join((mode, *ns)) if ns else mode
+
+
+class MessageTrio:
+    """Accumulates chunks per message id into `messages/partial` (and metadata first)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, BaseMessageChunk | None] = {}
+
+    def events(self, message: Any, metadata: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        msg_id = getattr(message, "id", None) or ""
+        if msg_id not in self._seen:
+            self._seen[msg_id] = None
+            yield "messages/metadata", {msg_id: {"metadata": to_jsonable(metadata)}}
+        if isinstance(message, BaseMessageChunk):
+            prev = self._seen[msg_id]
+            acc = message if prev is None else prev + message
+            self._seen[msg_id] = acc
+            yield "messages/partial", [to_jsonable(acc)]
+        elif isinstance(message, BaseMessage):
+            yield "messages/complete", [to_jsonable(message)]
+        else:
+            yield "messages/complete", [to_jsonable(message)]
+
+
+class EventMapper:
+    """Maps one `(ns, mode, chunk)` item to the events the client asked for."""
+
+    def __init__(self, requested: list[str], subgraphs: bool) -> None:
+        self.requested = set(requested)
+        self.subgraphs = subgraphs
+        self.tuples = "messages-tuple" in self.requested
+        self.trio = MessageTrio() if "messages" in self.requested and not self.tuples else None
+
+    def map(self, ns: tuple[str, ...], mode: str, chunk: Any) -> Iterator[tuple[str, Any]]:
+        if ns and not self.subgraphs:
+            return
+        if mode == "messages":
+            message, metadata = chunk
+            if self.tuples:
+                yield event_name("messages", ns), [to_jsonable(message), to_jsonable(metadata)]
+            elif self.trio is not None:
+                yield from self.trio.events(message, metadata)
+            return
+        if mode == "values" and "values" not in self.requested:
+            return
+        if mode in self.requested:
+            yield event_name(mode, ns), chunk

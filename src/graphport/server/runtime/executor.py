@@ -1,0 +1,121 @@
+"""Execute one run with langgraph: build its input and config, stream the requested modes
+with the real checkpointer and store, and publish every event. The only place a graph runs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from langgraph.types import Command, Send
+
+from graphport.server.core import Core
+from graphport.server.runtime.events import EventMapper, langgraph_modes
+
+logger = logging.getLogger("graphport.executor")
+
+Publish = Callable[[str, Any], Awaitable[None]]
+
+
+@dataclass
+class Outcome:
+    """What the worker needs to finalize a run."""
+
+    last_values: Any = None
+    interrupted: bool = False
+    error: BaseException | None = None
+    events: int = field(default=0)
+
+
+def _send(obj: Any) -> Any:
+    if isinstance(obj, dict) and "node" in obj:
+        return Send(obj["node"], obj.get("input"))
+    return obj
+
+
+def build_input(kwargs: dict[str, Any]) -> Any:
+    command = kwargs.get("command")
+    if not command:
+        return kwargs.get("input")
+    goto = command.get("goto")
+    if isinstance(goto, list):
+        goto = [_send(g) for g in goto]
+    elif goto is not None:
+        goto = _send(goto)
+    update = command.get("update")
+    if isinstance(update, list):
+        update = [tuple(pair) for pair in update]
+    return Command(
+        resume=command.get("resume"),
+        update=update,
+        goto=goto if goto is not None else (),
+    )
+
+
+def build_config(run: dict[str, Any], user: Any = None) -> dict[str, Any]:
+    config = dict(run["kwargs"].get("config") or {})
+    configurable = dict(config.get("configurable") or {})
+    if user is not None:
+        configurable["langgraph_auth_user"] = user
+    config["configurable"] = configurable
+    config["metadata"] = {**(config.get("metadata") or {}), "run_attempt": run["attempt"]}
+    config.setdefault("run_id", run["run_id"])
+    return config
+
+
+async def _items(
+    graph: Any, graph_input: Any, config: dict[str, Any], kwargs: dict[str, Any], modes: list[str]
+) -> AsyncIterator[tuple[str, Any, Any]]:
+    """Yields ("chunk", ns, (mode, data)) and, in events mode, ("event", None, event)."""
+    common: dict[str, Any] = {
+        "stream_mode": modes,
+        "subgraphs": True,
+        "interrupt_before": kwargs.get("interrupt_before"),
+        "interrupt_after": kwargs.get("interrupt_after"),
+        "durability": kwargs.get("durability") or "async",
+    }
+    if kwargs.get("context"):
+        common["context"] = kwargs["context"]
+    if "events" not in (kwargs.get("stream_mode") or []):
+        async for ns, mode, data in graph.astream(graph_input, config, **common):
+            yield "chunk", ns, (mode, data)
+        return
+    root_id: str | None = None
+    async for ev in graph.astream_events(graph_input, config, version="v2", **common):
+        if root_id is None:
+            root_id = ev.get("run_id")
+        if ev.get("event") == "on_chain_stream" and ev.get("run_id") == root_id:
+            ns, mode, data = ev["data"]["chunk"]
+            yield "chunk", ns, (mode, data)
+        elif "langsmith:hidden" not in (ev.get("tags") or []):
+            yield "event", None, ev
+
+
+async def execute(core: Core, run: dict[str, Any], publish: Publish, user: Any = None) -> Outcome:
+    """Run the graph to completion, interrupt, or error; cancellation propagates out."""
+    kwargs = run["kwargs"]
+    requested = list(kwargs.get("stream_mode") or ["values"])
+    mapper = EventMapper(requested, bool(kwargs.get("subgraphs")))
+    outcome = Outcome()
+    config = build_config(run, user)
+    graph_id = config["configurable"]["graph_id"]
+    checkpointer = None if kwargs.get("temporary") else core.db.checkpointer
+    await publish("metadata", {"run_id": run["run_id"], "attempt": run["attempt"]})
+    async with core.registry.graph(
+        graph_id, config, checkpointer=checkpointer, store=core.db.store
+    ) as graph:
+        async for kind, ns, payload in _items(
+            graph, build_input(kwargs), config, kwargs, langgraph_modes(requested)
+        ):
+            if kind == "event":
+                await publish("events", payload)
+                continue
+            mode, data = payload
+            if mode == "values" and not ns:
+                outcome.last_values = data
+                if isinstance(data, dict) and "__interrupt__" in data:
+                    outcome.interrupted = True
+            for name, body in mapper.map(tuple(ns), mode, data):
+                await publish(name, body)
+    return outcome

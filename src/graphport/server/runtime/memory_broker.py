@@ -1,0 +1,129 @@
+"""In-process broker for the embedded server: per-run and per-thread event logs with ids,
+replay by id, live following through asyncio conditions, and timed retention."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from graphport.server.runtime.broker import DONE, Broker, Event, event_key
+
+
+@dataclass
+class _Log:
+    events: list[Event] = field(default_factory=list)
+    keys: list[tuple[int, int]] = field(default_factory=list)
+    closed: bool = False
+    expires_at: float | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def append(self, ev: Event) -> None:
+        self.events.append(ev)
+        self.keys.append(event_key(ev.id))
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+
+
+class MemoryBroker(Broker):
+    def __init__(self, retention_seconds: float) -> None:
+        self.retention = retention_seconds
+        self._runs: dict[str, _Log] = {}
+        self._threads: dict[str, _Log] = {}
+        self._last = (0, 0)
+        self._gc_task: asyncio.Task[None] | None = None
+
+    def _next_id(self) -> str:
+        ms = int(time.time() * 1000)
+        last_ms, last_seq = self._last
+        self._last = (ms, 0) if ms > last_ms else (last_ms, last_seq + 1)
+        return f"{self._last[0]}-{self._last[1]}"
+
+    def _log(self, logs: dict[str, _Log], key: str) -> _Log:
+        log = logs.get(key)
+        if log is None:
+            log = logs[key] = _Log()
+        return log
+
+    async def publish(self, run_id: str, thread_id: str, event: str, data: bytes) -> str:
+        ev = Event(self._next_id(), event, data)
+        self._log(self._runs, run_id).append(ev)
+        self._log(self._threads, thread_id).append(ev)
+        return ev.id
+
+    async def publish_thread(self, thread_id: str, event: str, data: bytes) -> str:
+        ev = Event(self._next_id(), event, data)
+        self._log(self._threads, thread_id).append(ev)
+        return ev.id
+
+    async def finish(self, run_id: str, thread_id: str, data: bytes) -> None:
+        log = self._log(self._runs, run_id)
+        if log.closed:
+            return
+        log.closed = True
+        log.expires_at = time.monotonic() + self.retention
+        log.append(Event(self._next_id(), DONE, b"null"))
+        await self.publish_thread(thread_id, "metadata", data)
+
+    async def run_known(self, run_id: str) -> bool:
+        return run_id in self._runs
+
+    async def _follow(
+        self, log: _Log, after: tuple[int, int] | None, stop_at_done: bool
+    ) -> AsyncIterator[Event]:
+        # Track the last key, not an index: retention may trim the front of the log.
+        last = after if after is not None else (log.keys[-1] if log.keys else (0, 0))
+        while True:
+            changed = log.changed
+            i = bisect.bisect_right(log.keys, last)
+            while i < len(log.events):
+                ev = log.events[i]
+                last = log.keys[i]
+                i += 1
+                if ev.event == DONE:
+                    if stop_at_done:
+                        return
+                    continue
+                yield ev
+            if stop_at_done and log.closed:
+                return
+            await changed.wait()
+
+    async def subscribe_run(
+        self, run_id: str, after: tuple[int, int] | None
+    ) -> AsyncIterator[Event]:
+        async for ev in self._follow(self._log(self._runs, run_id), after, True):
+            yield ev
+
+    async def subscribe_thread(
+        self, thread_id: str, after: tuple[int, int] | None
+    ) -> AsyncIterator[Event]:
+        async for ev in self._follow(self._log(self._threads, thread_id), after, False):
+            yield ev
+
+    async def start(self) -> None:
+        self._gc_task = asyncio.create_task(self._gc_loop(), name="graphport-broker-gc")
+
+    async def stop(self) -> None:
+        if self._gc_task:
+            self._gc_task.cancel()
+
+    async def _gc_loop(self) -> None:
+        while True:
+            await asyncio.sleep(min(30.0, max(self.retention / 2, 0.5)))
+            self.collect()
+
+    def collect(self) -> None:
+        """Forget runs past retention, and thread events older than the retention."""
+        now = time.monotonic()
+        for run_id in [k for k, v in self._runs.items() if v.expires_at and v.expires_at < now]:
+            del self._runs[run_id]
+        horizon = (int((time.time() - self.retention) * 1000), 0)
+        for log in self._threads.values():
+            cut = bisect.bisect_left(log.keys, horizon)
+            if cut:
+                del log.events[:cut]
+                del log.keys[:cut]

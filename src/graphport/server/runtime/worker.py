@@ -1,0 +1,250 @@
+"""The worker: claims pending runs, executes each in its own task (up to a concurrency
+limit), honours cancel signals, and finalizes: run status, thread status/values, the end
+of the event stream, webhooks. A crash in one run never touches another."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from graphport.server import serde
+from graphport.server.runtime import executor
+from graphport.server.runtime.webhooks import WebhookSender
+from graphport.server.services import state as state_service
+from graphport.server.storage import checkpoints
+from graphport.server.storage import runs as run_store
+from graphport.server.storage import threads as thread_store
+
+if TYPE_CHECKING:
+    from graphport.server.core import Core
+
+logger = logging.getLogger("graphport.worker")
+
+LEASE_SECONDS = 30.0
+# Exception types whose message is safe to show clients (spec 4.2); others are masked.
+_SHOWN = (
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    RuntimeError,
+    RecursionError,
+    TimeoutError,
+    NotImplementedError,
+    AssertionError,
+    LookupError,
+)
+
+
+def error_payload(exc: BaseException) -> dict[str, str]:
+    name = type(exc).__name__
+    shown = isinstance(exc, _SHOWN) or type(exc).__module__.startswith("langgraph")
+    return {"error": name, "message": str(exc) if shown else "An internal error occurred"}
+
+
+class Worker:
+    def __init__(self, core: Core, *, concurrency: int, webhooks: WebhookSender) -> None:
+        self.core = core
+        self.concurrency = concurrency
+        self.webhooks = webhooks
+        self.owner = f"worker-{uuid.uuid4().hex[:12]}"
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._cancel: dict[str, str] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.core.engine.control.on_cancel(self.cancel_local)
+        self._loop_task = asyncio.create_task(self._loop(), name="graphport-worker")
+
+    async def stop(self) -> None:
+        if self._loop_task:
+            self._loop_task.cancel()
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
+
+    async def _loop(self) -> None:
+        engine = self.core.engine
+        while True:
+            try:
+                started = await self._claim_available()
+                timeout = await self._idle_timeout() if not started else 0.0
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Worker loop error; retrying")
+                timeout = 1.0
+            if timeout:
+                await engine.wakeup.wait(timeout)
+
+    async def _claim_available(self) -> int:
+        started = 0
+        while len(self._tasks) < self.concurrency:
+            now = serde.utcnow()
+            async with self.core.db.begin() as conn:
+                run = await run_store.claim(
+                    conn, now, self.owner, now + timedelta(seconds=LEASE_SECONDS)
+                )
+            if run is None:
+                break
+            started += 1
+            task = asyncio.create_task(self._run(run), name=f"run-{run['run_id']}")
+            self._tasks[run["run_id"]] = task
+        return started
+
+    async def _idle_timeout(self) -> float:
+        """Sleep until the next delayed run is due (after_seconds), at most a second."""
+        async with self.core.db.read() as conn:
+            nxt = await run_store.next_available_at(conn)
+        if nxt is None:
+            return 1.0
+        return min(1.0, max(0.01, (nxt - serde.utcnow()).total_seconds()))
+
+    # --- cancel -------------------------------------------------------------------------
+
+    async def cancel_local(self, run_id: str, action: str) -> None:
+        task = self._tasks.get(run_id)
+        if task is not None and not task.done():
+            self._cancel[run_id] = action
+            task.cancel()
+
+    async def wait_stopped(self, run_id: str, timeout: float) -> None:
+        task = self._tasks.get(run_id)
+        if task is not None:
+            await asyncio.wait([task], timeout=timeout)
+
+    # --- one run ------------------------------------------------------------------------
+
+    async def _run(self, run: dict[str, Any]) -> None:
+        run_id, thread_id = run["run_id"], run["thread_id"]
+        broker = self.core.engine.broker
+        started = time.monotonic()
+
+        async def publish(event: str, data: Any) -> None:
+            await broker.publish(run_id, thread_id, event, serde.dumps(data))
+
+        status, error, outcome = "success", None, executor.Outcome()
+        heartbeat = asyncio.create_task(self._heartbeat(run_id))
+        try:
+            async with asyncio.timeout(self.core.settings.run_timeout_seconds):
+                outcome = await executor.execute(self.core, run, publish)
+        except asyncio.CancelledError:
+            action = self._cancel.pop(run_id, None)
+            if action is None:  # shutdown: leave the run for the next start to requeue
+                heartbeat.cancel()
+                self._tasks.pop(run_id, None)
+                raise
+            status = "rollback" if action == "rollback" else "interrupted"
+        except TimeoutError as e:
+            status, error = "timeout", e
+        except Exception as e:
+            status, error = "error", e
+            logger.warning("Run %s failed: %s: %s", run_id, type(e).__name__, e)
+        finally:
+            heartbeat.cancel()
+        try:
+            if error is not None:
+                await publish("error", error_payload(error))
+            await self.finalize(run, status, error, outcome)
+        except Exception:
+            logger.exception("Finalizing run %s failed", run_id)
+        finally:
+            self._tasks.pop(run_id, None)
+            self._cancel.pop(run_id, None)
+            await self.core.engine.wakeup.notify()
+            logger.info(
+                "run %s %s in %.1f ms", run_id, status, (time.monotonic() - started) * 1000
+            )
+
+    async def _heartbeat(self, run_id: str) -> None:
+        while True:
+            await asyncio.sleep(LEASE_SECONDS / 3)
+            until = serde.utcnow() + timedelta(seconds=LEASE_SECONDS)
+            async with self.core.db.begin() as conn:
+                await run_store.renew_leases(conn, self.owner, [run_id], until)
+
+    async def finalize(
+        self,
+        run: dict[str, Any],
+        status: str,
+        error: BaseException | None,
+        outcome: executor.Outcome,
+    ) -> None:
+        """Write the terminal state, refresh the thread, end the stream, send the webhook."""
+        core = self.core
+        run_id, thread_id = run["run_id"], run["thread_id"]
+        kwargs = run["kwargs"]
+        now = serde.utcnow()
+        temporary = bool(kwargs.get("temporary"))
+        if status == "rollback":
+            await checkpoints.delete_for_runs(core.db, thread_id, [run_id])
+        summary = None
+        if not temporary:
+            try:
+                async with core.db.read() as conn:
+                    thread = await thread_store.get(conn, thread_id)
+                if thread is not None:
+                    summary = await state_service.latest_summary(core, thread)
+            except Exception:
+                logger.exception("Reading final state of thread %s failed", thread_id)
+        async with core.db.begin() as conn:
+            if status == "rollback":
+                await run_store.delete_one(conn, run_id)
+            else:
+                await run_store.set_fields(
+                    conn, run_id, status=status, updated_at=now, ended_at=now, lease_owner=None
+                )
+            if not temporary:
+                await self._refresh_thread(conn, thread_id, status, error, summary, now)
+        if temporary:
+            async with core.db.begin() as conn:
+                await thread_store.delete_many(conn, [thread_id])
+        await core.engine.broker.finish(
+            run_id, thread_id, serde.dumps({"status": "run_done", "run_id": run_id})
+        )
+        if kwargs.get("webhook") and status != "rollback":
+            self.webhooks.send(
+                kwargs["webhook"],
+                {
+                    **{k: run[k] for k in ("run_id", "thread_id", "assistant_id", "metadata")},
+                    "created_at": run["created_at"],
+                    "updated_at": now,
+                    "kwargs": kwargs,
+                    "multitask_strategy": run["multitask_strategy"],
+                    "status": status,
+                    "run_started_at": run.get("started_at"),
+                    "run_ended_at": now,
+                    "values": summary["values"] if summary else outcome.last_values,
+                    **({"error": error_payload(error)} if error is not None else {}),
+                },
+            )
+
+    async def _refresh_thread(
+        self,
+        conn: Any,
+        thread_id: str,
+        status: str,
+        error: BaseException | None,
+        summary: dict[str, Any] | None,
+        now: Any,
+    ) -> None:
+        others = await run_store.inflight(conn, thread_id)
+        fields: dict[str, Any] = {"updated_at": now, "state_updated_at": now}
+        if summary is not None:
+            fields.update(values=summary["values"], interrupts=summary["interrupts"])
+        if others:
+            fields["status"] = "busy"
+        elif status == "error":
+            fields["status"] = "error"
+        else:
+            fields["status"] = summary["status"] if summary else "idle"
+        fields["error"] = error_payload(error) if status == "error" and error else None
+        await thread_store.set_fields(conn, thread_id, **fields)

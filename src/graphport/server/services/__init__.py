@@ -1,0 +1,1 @@
+"""The semantics of the API (statuses, merging, strategies), independent of HTTP."""

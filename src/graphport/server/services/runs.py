@@ -1,0 +1,360 @@
+"""Runs: the one path every execution takes. Creating a run writes a pending row (with the
+multitask strategy applied atomically on the thread); a worker executes it; waiting and
+streaming are joins on the broker. Nothing here executes a graph."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import orjson
+import uuid_utils.compat as uuid7
+
+from graphport.server.core import Core
+from graphport.server.errors import BadRequest, Conflict, NotFound, Unprocessable
+from graphport.server.serde import utcnow
+from graphport.server.services import threads as thread_service
+from graphport.server.services.caller import Caller
+from graphport.server.services.hygiene import (
+    clean_config,
+    clean_context,
+    clean_metadata,
+    mirror_config_context,
+)
+from graphport.server.storage import assistants as assistant_store
+from graphport.server.storage import runs as store
+from graphport.server.storage import threads as thread_store
+
+_HIDDEN = ("attempt", "started_at", "ended_at", "lease_owner", "lease_expires_at")
+REJECT_DETAIL = (
+    "Thread is already running a task. Wait for it to finish or choose a different "
+    "multitask strategy."
+)
+
+
+def public(run: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in run.items() if k not in _HIDDEN}
+
+
+def _resolve_assistant(core: Core, assistant_id: str) -> str:
+    resolved = core.registry.resolve_assistant_id(assistant_id)
+    try:
+        uuid.UUID(resolved)
+    except ValueError:
+        raise Unprocessable(
+            f"Invalid assistant ID '{assistant_id}': must be a UUID or one of the registered"
+            f" graphs: {sorted(core.registry.graph_ids)}"
+        ) from None
+    return resolved
+
+
+def _checkpoint_configurable(body: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    checkpoint = body.get("checkpoint") or {}
+    for key in ("checkpoint_id", "checkpoint_ns", "checkpoint_map"):
+        if checkpoint.get(key) is not None:
+            out[key] = checkpoint[key]
+    if body.get("checkpoint_id"):
+        try:
+            uuid.UUID(body["checkpoint_id"])
+        except ValueError:
+            raise Unprocessable("Invalid checkpoint ID") from None
+        out["checkpoint_id"] = body["checkpoint_id"]
+    return out
+
+
+def _durability(body: dict[str, Any]) -> str:
+    if body.get("durability"):
+        return str(body["durability"])
+    if body.get("checkpoint_during") is False:
+        return "exit"
+    return "async"
+
+
+def _stream_modes(body: dict[str, Any]) -> list[str]:
+    mode = body.get("stream_mode") or ["values"]
+    return [mode] if isinstance(mode, str) else list(mode)
+
+
+def build_kwargs(
+    core: Core,
+    caller: Caller,
+    body: dict[str, Any],
+    assistant: dict[str, Any],
+    *,
+    run_id: str,
+    thread_id: str,
+    metadata: dict[str, Any],
+    temporary: bool,
+) -> dict[str, Any]:
+    """The stored execution request: merged config (spec 6.10) and options."""
+    run_config = clean_config(body.get("config"))
+    run_config, run_context = mirror_config_context(run_config, clean_context(body.get("context")))
+    a_config = assistant["config"] or {}
+    configurable = {
+        **(a_config.get("configurable") or {}),
+        **caller.configurable_headers,
+        **(run_config.get("configurable") or {}),
+        **_checkpoint_configurable(body),
+        "run_id": run_id,
+        "thread_id": thread_id,
+        "graph_id": assistant["graph_id"],
+        "assistant_id": assistant["assistant_id"],
+    }
+    if caller.identity is not None:
+        configurable.update(
+            langgraph_auth_user_id=caller.identity,
+            langgraph_auth_permissions=list(caller.permissions),
+            user_id=caller.identity,
+        )
+    config = {**a_config, **run_config, "configurable": configurable, "metadata": metadata}
+    context = {**(assistant.get("context") or {}), **(run_context or {})}
+    return {
+        "input": body.get("input"),
+        "command": body.get("command"),
+        "config": config,
+        "context": context,
+        "stream_mode": _stream_modes(body),
+        "interrupt_before": body.get("interrupt_before"),
+        "interrupt_after": body.get("interrupt_after"),
+        "webhook": body.get("webhook"),
+        "feedback_keys": body.get("feedback_keys"),
+        "temporary": temporary,
+        "subgraphs": bool(body.get("stream_subgraphs")),
+        "resumable": True,
+        "durability": _durability(body),
+        "on_disconnect": body.get("on_disconnect") or "continue",
+    }
+
+
+async def create_run(
+    core: Core, caller: Caller, body: dict[str, Any], *, thread_id: str | None
+) -> dict[str, Any]:
+    """Insert a pending run (creating the thread when needed) and wake a worker."""
+    stateless = thread_id is None
+    if stateless and (body.get("command") or {}).get("resume") is not None:
+        raise BadRequest("You must provide a thread_id when resuming.")
+    assistant_id = _resolve_assistant(core, body["assistant_id"])
+    on_completion = body.get("on_completion") or "delete"
+    temporary = stateless and on_completion == "delete"
+    thread_id = thread_id or thread_service.new_thread_id()
+    if_not_exists = "create" if stateless else (body.get("if_not_exists") or "reject")
+    strategy = "enqueue" if stateless else (body.get("multitask_strategy") or "enqueue")
+    run_id = str(uuid7.uuid7())
+    value = {
+        "assistant_id": assistant_id,
+        "thread_id": thread_id,
+        "run_id": run_id,
+        "status": "pending",
+        "metadata": clean_metadata(body.get("metadata")),
+        "prevent_insert_if_inflight": strategy == "reject",
+        "multitask_strategy": strategy,
+        "if_not_exists": if_not_exists,
+        "after_seconds": body.get("after_seconds") or 0,
+        "kwargs": body,
+    }
+    flt = await caller.authorize("threads", "create_run", value)
+    a_flt = await caller.authorize(
+        "assistants", "read", {"assistant_id": assistant_id, "metadata": {}}
+    )
+    now = utcnow()
+    async with core.db.begin() as conn:
+        assistant = await assistant_store.get(conn, assistant_id, a_flt)
+        if assistant is None or assistant["graph_id"] not in core.registry.graph_ids:
+            raise NotFound("Thread or assistant not found.")
+        thread = await thread_store.get(conn, thread_id, flt, for_update=True)
+        if thread is None:
+            if if_not_exists != "create" or await thread_store.get(conn, thread_id):
+                raise NotFound("Thread or assistant not found.")
+            thread = thread_service.new_row(thread_id, {})
+            await thread_store.insert_new(conn, thread)
+        inflight = await store.inflight(conn, thread_id)
+        if inflight and strategy == "reject":
+            raise Conflict(REJECT_DETAIL)
+        config_metadata = (body.get("config") or {}).get("metadata") or {}
+        metadata = {
+            **assistant["metadata"],
+            **thread["metadata"],
+            **clean_metadata(config_metadata),
+            **value["metadata"],
+            "assistant_id": assistant_id,
+        }
+        kwargs = build_kwargs(
+            core,
+            caller,
+            body,
+            assistant,
+            run_id=run_id,
+            thread_id=thread_id,
+            metadata=metadata,
+            temporary=temporary,
+        )
+        run = {
+            "run_id": run_id,
+            "thread_id": thread_id,
+            "assistant_id": assistant_id,
+            "created_at": now + timedelta(seconds=float(value["after_seconds"])),
+            "updated_at": now,
+            "status": "pending",
+            "metadata": metadata,
+            "kwargs": kwargs,
+            "multitask_strategy": strategy,
+            "attempt": 0,
+            "cancel_reason": None,
+        }
+        await store.insert_new(conn, run)
+        await thread_store.set_fields(
+            conn,
+            thread_id,
+            status="busy",
+            updated_at=now,
+            metadata={
+                **thread["metadata"],
+                "graph_id": assistant["graph_id"],
+                "assistant_id": assistant_id,
+            },
+            config={"configurable": {
+                k: v for k, v in kwargs["config"]["configurable"].items()
+                if not k.startswith("checkpoint") and k != "run_id"
+            }},
+        )
+    if inflight and strategy in ("interrupt", "rollback"):
+        await core.engine.cancel(
+            inflight,
+            strategy,
+            reason=f"superseded by run {run_id} (multitask_strategy={strategy})",
+        )
+    await core.engine.wakeup.notify()
+    return public(run)
+
+
+# --- reading and managing runs ---------------------------------------------------------
+
+
+async def fetch(
+    core: Core, caller: Caller, thread_id: str, run_id: str, action: str = "read"
+) -> dict[str, Any]:
+    """A run of a thread the caller may see; 404 otherwise (runs inherit thread access)."""
+    await thread_service.fetch(core, caller, thread_id, action, run_id=run_id)
+    async with core.db.read() as conn:
+        run = await store.get(conn, run_id, thread_id)
+    if run is None:
+        raise NotFound(f"Run {run_id} not found")
+    return run
+
+
+async def list_runs(
+    core: Core, caller: Caller, thread_id: str, *, limit: int, offset: int, status: str | None
+) -> list[dict[str, Any]]:
+    await thread_service.fetch(core, caller, thread_id, "read")
+    async with core.db.read() as conn:
+        rows = await store.list_for_thread(
+            conn, thread_id, limit=limit, offset=offset, status=status
+        )
+    return [public(r) for r in rows]
+
+
+async def delete_run(core: Core, caller: Caller, thread_id: str, run_id: str) -> None:
+    run = await fetch(core, caller, thread_id, run_id, "delete")
+    if run["status"] in ("pending", "running"):
+        await core.engine.cancel([run], "interrupt", reason="run deleted")
+        await core.engine.wait_stopped([run_id], timeout=10)
+    await _delete_rows(core, thread_id, run_id)
+
+
+async def _delete_rows(core: Core, thread_id: str, run_id: str) -> None:
+    from graphport.server.storage import checkpoints
+
+    async with core.db.begin() as conn:
+        await store.delete_one(conn, run_id)
+    await checkpoints.delete_for_runs(core.db, thread_id, [run_id])
+
+
+async def cancel(
+    core: Core,
+    caller: Caller,
+    *,
+    thread_id: str | None,
+    run_ids: list[str] | None,
+    status: str | None,
+    action: str,
+) -> list[dict[str, Any]]:
+    """Cancel matching in-flight runs; 404 when none matches."""
+    statuses = {"pending": ("pending",), "running": ("running",)}.get(
+        status or "", ("pending", "running")
+    )
+    if thread_id is not None:
+        await thread_service.fetch(core, caller, thread_id, "update", action=action)
+        runs_filter_thread = thread_id
+    else:
+        await caller.authorize("threads", "update", {"thread_id": None, "action": action})
+        runs_filter_thread = None
+    async with core.db.read() as conn:
+        runs = await store.matching(
+            conn, thread_id=runs_filter_thread, run_ids=run_ids, statuses=statuses
+        )
+    if thread_id is None and run_ids is None:
+        visible = []
+        for run in runs:
+            try:
+                await thread_service.fetch(core, caller, run["thread_id"], "update")
+                visible.append(run)
+            except NotFound:
+                continue
+        runs = visible
+    if not runs:
+        raise NotFound("No matching runs to cancel. The runs may have already finished.")
+    await core.engine.cancel(runs, action, reason="cancelled by user")
+    return runs
+
+
+# --- joining ---------------------------------------------------------------------------
+
+
+async def join_body(core: Core, run: dict[str, Any]) -> dict[str, Any]:
+    """The final document of wait/join (spec 5), once the run has ended."""
+    last_values: Any = None
+    interrupts: list[Any] = []
+    error: Any = None
+    if run["status"] in ("pending", "running") or await core.engine.broker.run_known(
+        run["run_id"]
+    ):
+        async for ev in core.engine.broker.subscribe_run(run["run_id"], (0, 0)):
+            if ev.event == "values":
+                last_values = orjson.loads(ev.data)
+                if isinstance(last_values, dict) and "__interrupt__" in last_values:
+                    interrupts.extend(last_values["__interrupt__"])
+            elif ev.event == "error":
+                error = orjson.loads(ev.data)
+    if error is not None:
+        return {"__error__": error}
+    if interrupts and isinstance(last_values, dict):
+        return {**last_values, "__interrupt__": interrupts}
+    if last_values is not None:
+        return last_values  # type: ignore[no-any-return]
+    return await _thread_result(core, run)
+
+
+async def _thread_result(core: Core, run: dict[str, Any]) -> dict[str, Any]:
+    async with core.db.read() as conn:
+        thread = await thread_store.get(conn, run["thread_id"])
+    if thread is None:
+        return {}
+    if thread["status"] == "error" and thread.get("error"):
+        return {"__error__": thread["error"]}
+    if thread["status"] == "interrupted" and thread["interrupts"]:
+        flat = [i for group in thread["interrupts"].values() for i in group]
+        return {**(thread["values"] or {}), "__interrupt__": flat}
+    return thread["values"] or {}
+
+
+
+async def fetch_stateless(core: Core, caller: Caller, run_id: str) -> dict[str, Any]:
+    """A run addressed without its thread (stateless Location URLs); thread access applies."""
+    async with core.db.read() as conn:
+        run = await store.get(conn, run_id)
+    if run is None:
+        raise NotFound(f"Run {run_id} not found")
+    await thread_service.fetch(core, caller, run["thread_id"], "read", run_id=run_id)
+    return run

@@ -1,0 +1,319 @@
+"""Threads: creation, search, copy, prune and their state, with auth filters applied."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import uuid_utils.compat as uuid7
+
+from graphport.server.core import Core
+from graphport.server.errors import Conflict, NotFound
+from graphport.server.serde import utcnow
+from graphport.server.services import state as state_service
+from graphport.server.services.caller import Caller
+from graphport.server.services.hygiene import clean_metadata
+from graphport.server.storage import checkpoints
+from graphport.server.storage import threads as store
+
+_HIDDEN = ("ttl_strategy", "ttl_minutes", "expires_at")
+
+
+def new_thread_id() -> str:
+    return str(uuid7.uuid7())
+
+
+def public(row: dict[str, Any], include: list[str] | None = None) -> dict[str, Any]:
+    out = {k: v for k, v in row.items() if k not in _HIDDEN}
+    if out.get("error") is None:
+        out.pop("error", None)
+    if include and "ttl" in include and row.get("ttl_strategy"):
+        out["ttl"] = {
+            "strategy": row["ttl_strategy"],
+            "ttl_minutes": row["ttl_minutes"],
+            "expires_at": row["expires_at"],
+        }
+    return out
+
+
+def ttl_fields(ttl: Any, now: Any) -> dict[str, Any]:
+    if ttl is None:
+        return {}
+    if isinstance(ttl, (int, float)):
+        ttl = {"ttl": ttl}
+    minutes = float(ttl["ttl"])
+    return {
+        "ttl_strategy": ttl.get("strategy") or "delete",
+        "ttl_minutes": minutes,
+        "expires_at": now + timedelta(minutes=minutes),
+    }
+
+
+def new_row(thread_id: str, metadata: dict[str, Any], ttl: Any = None) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "thread_id": thread_id,
+        "created_at": now,
+        "updated_at": now,
+        "state_updated_at": now,
+        "metadata": metadata,
+        "config": {},
+        "status": "idle",
+        "values": None,
+        "interrupts": {},
+        "error": None,
+        **ttl_fields(ttl, now),
+    }
+
+
+async def create(core: Core, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    value = {
+        "thread_id": body.get("thread_id") or new_thread_id(),
+        "metadata": clean_metadata(body.get("metadata")),
+        "if_exists": body.get("if_exists") or "raise",
+        "ttl": body.get("ttl"),
+    }
+    flt = await caller.authorize("threads", "create", value)
+    async with core.db.begin() as conn:
+        existing = await store.get(conn, value["thread_id"])
+        if existing is not None:
+            visible = await store.get(conn, value["thread_id"], flt) if flt else existing
+            if value["if_exists"] == "do_nothing" and visible is not None:
+                return public(visible)
+            raise Conflict(f"Thread with ID {value['thread_id']} already exists")
+        row = await store.insert_new(
+            conn, new_row(value["thread_id"], value["metadata"], value["ttl"])
+        )
+    if body.get("supersteps"):
+        await _apply_supersteps(core, row, body["supersteps"])
+        row = await _reload(core, row["thread_id"])
+    return public(row)
+
+
+async def _apply_supersteps(core: Core, row: dict[str, Any], supersteps: list[Any]) -> None:
+    for step in supersteps:
+        for update in step.get("updates", []):
+            values = update.get("values")
+            if update.get("command") is not None:
+                values = update["command"].get("update", values)
+            await update_state(
+                core, row, {"values": values, "as_node": update.get("as_node")}, checked=True
+            )
+
+
+async def _reload(core: Core, thread_id: str) -> dict[str, Any]:
+    async with core.db.read() as conn:
+        row = await store.get(conn, thread_id)
+    if row is None:
+        raise NotFound(f"Thread with ID {thread_id} not found")
+    return row
+
+
+async def fetch(
+    core: Core, caller: Caller, thread_id: str, action: str = "read", **extra: Any
+) -> dict[str, Any]:
+    """The thread row if it exists and the caller may perform `action` on it, else 404."""
+    value = {"thread_id": thread_id, **extra}
+    flt = await caller.authorize("threads", action, value)
+    async with core.db.read() as conn:
+        row = await store.get(conn, thread_id, flt)
+    if row is None:
+        raise NotFound(f"Thread with ID {thread_id} not found")
+    return row
+
+
+async def patch(
+    core: Core, caller: Caller, thread_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    metadata = clean_metadata(body.get("metadata"))
+    value = {"thread_id": thread_id, "metadata": metadata, "ttl": body.get("ttl")}
+    flt = await caller.authorize("threads", "update", value)
+    now = utcnow()
+    async with core.db.begin() as conn:
+        row = await store.get(conn, thread_id, flt)
+        if row is None:
+            raise NotFound(f"Thread with ID {thread_id} not found")
+        fields: dict[str, Any] = {
+            "metadata": {**row["metadata"], **value["metadata"]},
+            "updated_at": now,
+            **ttl_fields(value["ttl"], now),
+        }
+        await store.set_fields(conn, thread_id, **fields)
+        row.update(fields)
+    return public(row)
+
+
+async def delete_many(core: Core, thread_ids: list[str]) -> None:
+    """Delete threads with their runs, crons (cascade) and checkpoints."""
+    for thread_id in thread_ids:
+        await core.engine.cancel_thread_runs(thread_id)
+    async with core.db.begin() as conn:
+        await store.delete_many(conn, thread_ids)
+    for thread_id in thread_ids:
+        await checkpoints.delete_thread(core.db.checkpointer, thread_id)
+
+
+async def delete(core: Core, caller: Caller, thread_id: str) -> None:
+    await fetch(core, caller, thread_id, "delete")
+    await delete_many(core, [thread_id])
+
+
+async def search(
+    core: Core, caller: Caller, body: dict[str, Any]
+) -> tuple[list[dict[str, Any]], int, bool]:
+    value = {
+        "metadata": body.get("metadata"),
+        "values": body.get("values"),
+        "status": body.get("status"),
+        "ids": body.get("ids"),
+        "limit": body["limit"],
+        "offset": body["offset"],
+    }
+    flt = await caller.authorize("threads", "search", value)
+    async with core.db.read() as conn:
+        rows, more = await store.search(
+            conn,
+            metadata=value["metadata"],
+            values=value["values"],
+            status=value["status"],
+            ids=value["ids"],
+            flt=flt,
+            limit=value["limit"],
+            offset=value["offset"],
+            sort_by=body.get("sort_by") or "created_at",
+            sort_order=body.get("sort_order") or "desc",
+        )
+    return [public(r) for r in rows], value["offset"], more
+
+
+async def count(core: Core, caller: Caller, body: dict[str, Any]) -> int:
+    value = {
+        "metadata": body.get("metadata"),
+        "values": body.get("values"),
+        "status": body.get("status"),
+    }
+    flt = await caller.authorize("threads", "search", value)
+    async with core.db.read() as conn:
+        return await store.count(conn, **value, flt=flt)
+
+
+async def copy(core: Core, caller: Caller, thread_id: str) -> dict[str, Any]:
+    read_flt = await caller.authorize("threads", "read", {"thread_id": thread_id})
+    async with core.db.read() as conn:
+        source = await store.get(conn, thread_id, read_flt)
+    if source is None:
+        raise Conflict(f"Thread with ID {thread_id} not found")
+    value = {
+        "thread_id": new_thread_id(),
+        "metadata": dict(source["metadata"]),
+        "if_exists": "raise",
+        "ttl": None,
+    }
+    await caller.authorize("threads", "create", value)
+    row = new_row(value["thread_id"], value["metadata"])
+    row.update(
+        {
+            "config": source["config"],
+            "values": source["values"],
+            "interrupts": source["interrupts"],
+            "status": "interrupted" if source["status"] == "interrupted" else "idle",
+        }
+    )
+    async with core.db.begin() as conn:
+        await store.insert_new(conn, row)
+    await checkpoints.copy_thread(core.db, thread_id, row["thread_id"])
+    return public(row)
+
+
+async def prune(core: Core, caller: Caller, thread_ids: list[str], strategy: str) -> int:
+    flt = await caller.authorize("threads", "delete", {"thread_id": None})
+    async with core.db.read() as conn:
+        ids = await store.ids_matching(conn, thread_ids, flt) if thread_ids else []
+    if strategy == "delete":
+        await delete_many(core, ids)
+    else:
+        for thread_id in ids:
+            await checkpoints.keep_latest(core.db, thread_id)
+    return len(ids)
+
+
+# --- state -------------------------------------------------------------------------------
+
+
+async def get_state(
+    core: Core,
+    caller: Caller,
+    thread_id: str,
+    checkpoint: dict[str, Any] | None = None,
+    *,
+    subgraphs: bool = False,
+) -> dict[str, Any]:
+    thread = await fetch(core, caller, thread_id)
+    return await state_service.get_state(core, thread, checkpoint, subgraphs=subgraphs)
+
+
+async def history(
+    core: Core, caller: Caller, thread_id: str, body: dict[str, Any]
+) -> list[dict[str, Any]]:
+    thread = await fetch(core, caller, thread_id)
+    before = body.get("before")
+    if isinstance(before, str):
+        before = {"checkpoint_id": before}
+    elif isinstance(before, dict) and "configurable" in before:
+        before = before["configurable"]
+    return await state_service.history(
+        core,
+        thread,
+        limit=body.get("limit") or 10,
+        before=before,
+        metadata=body.get("metadata"),
+        checkpoint=body.get("checkpoint"),
+    )
+
+
+async def update_state(
+    core: Core,
+    thread: dict[str, Any],
+    body: dict[str, Any],
+    *,
+    checked: bool = False,
+    caller: Caller | None = None,
+) -> dict[str, Any]:
+    """Apply a state update; 409 while runs are in flight on the thread."""
+    if not checked and await core.engine.has_inflight(thread["thread_id"]):
+        raise Conflict(
+            f"Thread {thread['thread_id']} has in-flight runs; wait for them or cancel them"
+        )
+    checkpoint = body.get("checkpoint")
+    if body.get("checkpoint_id"):
+        checkpoint = {**(checkpoint or {}), "checkpoint_id": body["checkpoint_id"]}
+    extra: dict[str, Any] = {}
+    if caller is not None and caller.user is not None:
+        display = getattr(caller.user, "display_name", None)
+        if display:
+            extra["user_id"] = display
+    new_checkpoint, summary = await state_service.update_state(
+        core,
+        thread,
+        body.get("values"),
+        as_node=body.get("as_node"),
+        checkpoint=checkpoint,
+        extra_configurable=extra,
+    )
+    now = utcnow()
+    async with core.db.begin() as conn:
+        await store.set_fields(
+            conn,
+            thread["thread_id"],
+            values=summary["values"],
+            interrupts=summary["interrupts"],
+            status=summary["status"],
+            updated_at=now,
+            state_updated_at=now,
+        )
+    await core.engine.publish_state_update(thread["thread_id"])
+    return {
+        "checkpoint": new_checkpoint,
+        "configurable": new_checkpoint,
+        "checkpoint_id": new_checkpoint.get("checkpoint_id"),
+    }

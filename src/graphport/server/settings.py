@@ -1,0 +1,50 @@
+"""Server settings: one object built by the CLI (or a test) and handed to `create_app`."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+@dataclasses.dataclass
+class Settings:
+    config_path: Path
+    # SQLite file path (embedded) or ":memory:"; ignored when database_url is set.
+    database: str | None = None
+    # postgresql://… selects the PostgreSQL backend.
+    database_url: str | None = None
+    # Runs executed at once by this process's worker (0 = API only, no worker).
+    max_concurrent_runs: int = 10
+    # How long a finished run's events stay replayable after it ends.
+    stream_retention_seconds: float = dataclasses.field(
+        default_factory=lambda: _env_float("GRAPHPORT_STREAM_RETENTION_SECONDS", 600.0)
+    )
+    # Interval of `: heartbeat` SSE comments and of wait/join keep-alive newlines.
+    heartbeat_seconds: float = dataclasses.field(
+        default_factory=lambda: _env_float("GRAPHPORT_HEARTBEAT_SECONDS", 5.0)
+    )
+    run_timeout_seconds: float = dataclasses.field(
+        default_factory=lambda: _env_float("GRAPHPORT_RUN_TIMEOUT_SECONDS", 86400.0)
+    )
+    webhook_max_attempts: int = 4
+    webhook_backoff_seconds: float = 0.5
+    cron_tick_seconds: float = dataclasses.field(
+        default_factory=lambda: _env_float("GRAPHPORT_CRON_TICK_SECONDS", 5.0)
+    )
+    api_key: str | None = dataclasses.field(
+        default_factory=lambda: os.environ.get("GRAPHPORT_API_KEY") or None
+    )
+    max_body_bytes: int = 300 * 1024 * 1024
+
+    @property
+    def sqlite_path(self) -> str:
+        """The SQLite file: explicit, or `.graphport/graphport.db` beside the config."""
+        if self.database:
+            return self.database
+        return str(self.config_path.resolve().parent / ".graphport" / "graphport.db")

@@ -1,0 +1,198 @@
+"""The database: our SQLAlchemy engine plus the langgraph checkpointer and store on the same
+SQLite file or PostgreSQL database, opened and migrated once at start-up."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from alembic import command
+from alembic.config import Config
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.store.base import BaseStore
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from graphport.server.storage.columns import json_dumps
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_READ_OPTION = "graphport_read"
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    dialect: str  # "sqlite" | "postgresql"
+    checkpointer: BaseCheckpointSaver
+    store: BaseStore
+    url: str
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing)."""
+        async with self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only unit of work; never takes SQLite's write lock."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**{_READ_OPTION: True})
+            yield conn
+
+
+def _run_migrations(sync_conn: Connection) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = sync_conn
+    command.upgrade(cfg, "head")
+
+
+async def _migrate(engine: AsyncEngine, dialect: str) -> None:
+    async with engine.begin() as conn:
+        if dialect == "postgresql":
+            # Several replicas may start at once: one migrates, the others wait.
+            await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7274061502)")
+        await conn.run_sync(_run_migrations)
+
+
+def _sqlite_engine(path: str) -> AsyncEngine:
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{path}",
+        json_serializer=json_dumps,
+        json_deserializer=orjson.loads,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control from the driver so BEGIN can be IMMEDIATE.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        read = conn.get_execution_options().get(_READ_OPTION)
+        conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_backends(
+    path: str, store_kwargs: dict[str, Any]
+) -> AsyncIterator[tuple[BaseCheckpointSaver, BaseStore]]:
+    import aiosqlite
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    from langgraph.store.sqlite.aio import AsyncSqliteStore
+
+    async def _connect(**kwargs: Any) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, **kwargs)
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        return conn
+
+    cp_conn = await _connect()
+    # The store manages its own transactions and expects an autocommit connection.
+    store_conn = await _connect(isolation_level=None)
+    try:
+        saver = AsyncSqliteSaver(cp_conn)
+        await saver.setup()
+        store = AsyncSqliteStore(store_conn, **store_kwargs)
+        await store.setup()
+        yield saver, store
+    finally:
+        await cp_conn.close()
+        await store_conn.close()
+
+
+@contextlib.asynccontextmanager
+async def _postgres_backends(
+    url: str, store_kwargs: dict[str, Any]
+) -> AsyncIterator[tuple[BaseCheckpointSaver, BaseStore]]:
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    from langgraph.store.postgres.aio import AsyncPostgresStore
+    from psycopg.rows import dict_row
+    from psycopg_pool import AsyncConnectionPool
+
+    pool = AsyncConnectionPool(
+        url,
+        min_size=1,
+        max_size=20,
+        open=False,
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+    )
+    await pool.open(wait=True, timeout=30)
+    try:
+        saver = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
+        await saver.setup()
+        store = AsyncPostgresStore(pool, **store_kwargs)  # type: ignore[arg-type]
+        await store.setup()
+        yield saver, store
+    finally:
+        await pool.close()
+
+
+def normalize_postgres_url(url: str) -> tuple[str, str]:
+    """(SQLAlchemy URL, libpq URL) for a postgres:// or postgresql://… URL."""
+    rest = url.split("://", 1)[1]
+    return f"postgresql+psycopg://{rest}", f"postgresql://{rest}"
+
+
+@contextlib.asynccontextmanager
+async def open_database(
+    *,
+    sqlite_path: str | None = None,
+    postgres_url: str | None = None,
+    store_kwargs: dict[str, Any] | None = None,
+) -> AsyncIterator[Database]:
+    """Open, migrate and yield the database; `:memory:` uses a throw-away file."""
+    store_kwargs = store_kwargs or {}
+    tmpdir: str | None = None
+    if postgres_url:
+        sa_url, pg_url = normalize_postgres_url(postgres_url)
+        engine = create_async_engine(
+            sa_url,
+            json_serializer=json_dumps,
+            json_deserializer=orjson.loads,
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+        )
+        dialect = "postgresql"
+        backends = _postgres_backends(pg_url, store_kwargs)
+        url = pg_url
+    else:
+        assert sqlite_path is not None
+        if sqlite_path == ":memory:":
+            # Several connections must see one database; a temp file gives that.
+            tmpdir = tempfile.mkdtemp(prefix="graphport-")
+            sqlite_path = str(Path(tmpdir) / "graphport.db")
+        Path(sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+        engine = _sqlite_engine(sqlite_path)
+        dialect = "sqlite"
+        backends = _sqlite_backends(sqlite_path, store_kwargs)
+        url = sqlite_path
+    try:
+        await _migrate(engine, dialect)
+        async with backends as (checkpointer, store):
+            yield Database(
+                engine=engine, dialect=dialect, checkpointer=checkpointer, store=store, url=url
+            )
+    finally:
+        await engine.dispose()
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)

@@ -1,0 +1,160 @@
+"""SQL for runs, including the claim that turns the table into a queue.
+
+The claim picks the oldest runnable pending run whose thread has no running run and no
+older pending run (FIFO per thread). The partial unique index on running runs makes two
+concurrent claims on one thread impossible even across processes; PostgreSQL adds
+`FOR UPDATE SKIP LOCKED` so workers don't queue behind each other."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from graphport.server.storage.common import row_dict, rows_dicts
+from graphport.server.storage.schema import runs
+
+INFLIGHT = ("pending", "running")
+
+
+async def insert_new(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any]:
+    await conn.execute(insert(runs).values(**row))
+    return row
+
+
+async def get(
+    conn: AsyncConnection, run_id: str, thread_id: str | None = None
+) -> dict[str, Any] | None:
+    q = select(runs).where(runs.c.run_id == run_id)
+    if thread_id is not None:
+        q = q.where(runs.c.thread_id == thread_id)
+    return row_dict((await conn.execute(q)).first())
+
+
+async def list_for_thread(
+    conn: AsyncConnection, thread_id: str, *, limit: int, offset: int, status: str | None
+) -> list[dict[str, Any]]:
+    q = select(runs).where(runs.c.thread_id == thread_id)
+    if status is not None:
+        q = q.where(runs.c.status == status)
+    q = q.order_by(runs.c.created_at.desc(), runs.c.run_id.desc()).limit(limit).offset(offset)
+    return rows_dicts((await conn.execute(q)).all())
+
+
+async def inflight(conn: AsyncConnection, thread_id: str) -> list[dict[str, Any]]:
+    q = (
+        select(runs)
+        .where(runs.c.thread_id == thread_id, runs.c.status.in_(INFLIGHT))
+        .order_by(runs.c.created_at)
+    )
+    return rows_dicts((await conn.execute(q)).all())
+
+
+async def matching(
+    conn: AsyncConnection,
+    *,
+    thread_id: str | None = None,
+    run_ids: list[str] | None = None,
+    statuses: tuple[str, ...] = INFLIGHT,
+    assistant_id: str | None = None,
+) -> list[dict[str, Any]]:
+    q = select(runs).where(runs.c.status.in_(statuses))
+    if thread_id is not None:
+        q = q.where(runs.c.thread_id == thread_id)
+    if run_ids is not None:
+        q = q.where(runs.c.run_id.in_(run_ids))
+    if assistant_id is not None:
+        q = q.where(runs.c.assistant_id == assistant_id)
+    return rows_dicts((await conn.execute(q)).all())
+
+
+async def set_fields(conn: AsyncConnection, run_id: str, **fields: Any) -> None:
+    await conn.execute(update(runs).where(runs.c.run_id == run_id).values(**fields))
+
+
+async def set_status_if(
+    conn: AsyncConnection, run_id: str, expected: tuple[str, ...], **fields: Any
+) -> bool:
+    """Compare-and-set on status; False when another actor changed the run first."""
+    result = await conn.execute(
+        update(runs).where(runs.c.run_id == run_id, runs.c.status.in_(expected)).values(**fields)
+    )
+    return bool(result.rowcount)
+
+
+async def delete_if_status(conn: AsyncConnection, run_id: str, expected: tuple[str, ...]) -> bool:
+    result = await conn.execute(
+        delete(runs).where(runs.c.run_id == run_id, runs.c.status.in_(expected))
+    )
+    return bool(result.rowcount)
+
+
+async def delete_one(conn: AsyncConnection, run_id: str) -> None:
+    await conn.execute(delete(runs).where(runs.c.run_id == run_id))
+
+
+def _runnable(now: datetime) -> Any:
+    older = runs.alias("older")
+    running = runs.alias("running")
+    return and_(
+        runs.c.status == "pending",
+        runs.c.created_at <= now,
+        ~exists().where(running.c.thread_id == runs.c.thread_id, running.c.status == "running"),
+        ~exists().where(
+            older.c.thread_id == runs.c.thread_id,
+            older.c.status == "pending",
+            older.c.created_at < runs.c.created_at,
+        ),
+    )
+
+
+async def claim(
+    conn: AsyncConnection, now: datetime, owner: str, lease_until: datetime
+) -> dict[str, Any] | None:
+    """Mark the next runnable run as running for `owner`; None when nothing is runnable."""
+    q = select(runs.c.run_id).where(_runnable(now)).order_by(runs.c.created_at).limit(1)
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True, of=runs)
+    run_id = (await conn.execute(q)).scalar()
+    if run_id is None:
+        return None
+    try:
+        async with conn.begin_nested():
+            ok = await set_status_if(
+                conn,
+                run_id,
+                ("pending",),
+                status="running",
+                started_at=now,
+                updated_at=now,
+                lease_owner=owner,
+                lease_expires_at=lease_until,
+                attempt=runs.c.attempt + 1,
+            )
+    except IntegrityError:
+        return None  # another worker started a run on this thread first
+    return await get(conn, run_id) if ok else None
+
+
+async def next_available_at(conn: AsyncConnection) -> datetime | None:
+    q = select(func.min(runs.c.created_at)).where(runs.c.status == "pending")
+    return (await conn.execute(q)).scalar()
+
+
+async def renew_leases(
+    conn: AsyncConnection, owner: str, run_ids: list[str], lease_until: datetime
+) -> None:
+    if run_ids:
+        await conn.execute(
+            update(runs)
+            .where(runs.c.run_id.in_(run_ids), runs.c.lease_owner == owner)
+            .values(lease_expires_at=lease_until)
+        )
+
+
+async def expired_leases(conn: AsyncConnection, now: datetime) -> list[dict[str, Any]]:
+    q = select(runs).where(runs.c.status == "running", runs.c.lease_expires_at < now)
+    return rows_dicts((await conn.execute(q)).all())

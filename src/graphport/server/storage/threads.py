@@ -1,0 +1,115 @@
+"""SQL for threads (our row: metadata, status, cached values/interrupts; checkpoints live
+in the langgraph checkpointer tables)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from graphport.server.storage.common import row_dict, rows_dicts, sorted_page
+from graphport.server.storage.filters import auth_filter, contains
+from graphport.server.storage.schema import threads
+
+
+def _where(
+    conn: AsyncConnection,
+    *,
+    metadata: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None,
+    status: str | None = None,
+    ids: list[str] | None = None,
+    flt: dict[str, Any] | None = None,
+) -> Any:
+    d = conn.dialect.name
+    clauses = [
+        contains(threads.c.metadata, d, metadata),
+        contains(threads.c["values"], d, values),
+        auth_filter(threads.c.metadata, d, flt),
+    ]
+    if status is not None:
+        clauses.append(threads.c.status == status)
+    if ids is not None:
+        clauses.append(threads.c.thread_id.in_(ids))
+    return and_(*clauses)
+
+
+async def get(
+    conn: AsyncConnection,
+    thread_id: str,
+    flt: dict[str, Any] | None = None,
+    *,
+    for_update: bool = False,
+) -> dict[str, Any] | None:
+    q = select(threads).where(
+        threads.c.thread_id == thread_id,
+        auth_filter(threads.c.metadata, conn.dialect.name, flt),
+    )
+    if for_update and conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    return row_dict((await conn.execute(q)).first())
+
+
+async def insert_new(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any]:
+    await conn.execute(insert(threads).values(**row))
+    return row
+
+
+async def set_fields(conn: AsyncConnection, thread_id: str, **fields: Any) -> None:
+    await conn.execute(update(threads).where(threads.c.thread_id == thread_id).values(**fields))
+
+
+async def delete_many(conn: AsyncConnection, thread_ids: list[str]) -> None:
+    if thread_ids:
+        await conn.execute(delete(threads).where(threads.c.thread_id.in_(thread_ids)))
+
+
+async def search(
+    conn: AsyncConnection,
+    *,
+    limit: int,
+    offset: int,
+    sort_by: str,
+    sort_order: str,
+    **where: Any,
+) -> tuple[list[dict[str, Any]], bool]:
+    q = sorted_page(
+        select(threads).where(_where(conn, **where)),
+        threads,
+        sort_by=sort_by,
+        sort_order=sort_order,
+        limit=limit,
+        offset=offset,
+        tiebreak="thread_id",
+    )
+    rows = rows_dicts((await conn.execute(q)).all())
+    return rows[:limit], len(rows) > limit
+
+
+async def count(conn: AsyncConnection, **where: Any) -> int:
+    q = select(func.count()).select_from(threads).where(_where(conn, **where))
+    return int((await conn.execute(q)).scalar_one())
+
+
+async def ids_matching(
+    conn: AsyncConnection, ids: list[str], flt: dict[str, Any] | None = None
+) -> list[str]:
+    q = select(threads.c.thread_id).where(_where(conn, ids=ids, flt=flt))
+    return list((await conn.execute(q)).scalars().all())
+
+
+async def ids_by_metadata(
+    conn: AsyncConnection, metadata: dict[str, Any], flt: dict[str, Any] | None = None
+) -> list[str]:
+    q = select(threads.c.thread_id).where(_where(conn, metadata=metadata, flt=flt))
+    return list((await conn.execute(q)).scalars().all())
+
+
+async def expired_ids(conn: AsyncConnection, now: Any, limit: int) -> list[dict[str, Any]]:
+    q = (
+        select(threads.c.thread_id, threads.c.ttl_strategy)
+        .where(threads.c.expires_at.is_not(None), threads.c.expires_at <= now)
+        .limit(limit)
+    )
+    return rows_dicts((await conn.execute(q)).all())
