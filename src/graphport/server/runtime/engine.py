@@ -104,19 +104,17 @@ class RunEngine:
     ) -> None:
         """Cancel runs: pending ones directly in the database, running ones via their worker."""
         for run in runs:
-            if run["status"] == "pending":
-                await self._cancel_pending(run, action, reason)
-            else:
-                async with self.core.db.begin() as conn:
-                    await run_store.set_fields(conn, run["run_id"], cancel_reason=reason)
-                await self.control.send_cancel(run["run_id"], action)
-                # It may have been claimed meanwhile, or still be pending in the table.
-                async with self.core.db.read() as conn:
-                    fresh = await run_store.get(conn, run["run_id"])
-                if fresh is not None and fresh["status"] == "pending":
-                    await self._cancel_pending(fresh, action, reason)
+            if run["status"] == "pending" and await self._cancel_pending(run, action, reason):
+                continue
+            # Running, or claimed by a worker since it was read: stop it where it runs.
+            async with self.core.db.begin() as conn:
+                await run_store.set_fields(conn, run["run_id"], cancel_reason=reason)
+            await self.control.send_cancel(run["run_id"], action)
 
-    async def _cancel_pending(self, run: dict[str, Any], action: str, reason: str | None) -> None:
+    async def _cancel_pending(
+        self, run: dict[str, Any], action: str, reason: str | None
+    ) -> bool:
+        """Cancel a run still waiting in the table; False if a worker took it first."""
         now = serde.utcnow()
         async with self.core.db.begin() as conn:
             if action == "rollback":
@@ -145,6 +143,7 @@ class RunEngine:
                 run["thread_id"],
                 serde.dumps({"status": "run_done", "run_id": run["run_id"]}),
             )
+        return ok
 
     async def wait_stopped(self, run_ids: list[str], timeout: float = 30.0) -> None:
         """Return once these runs are no longer in flight (bounded by `timeout`)."""

@@ -73,8 +73,9 @@ async def _items(
         "subgraphs": True,
         "interrupt_before": kwargs.get("interrupt_before"),
         "interrupt_after": kwargs.get("interrupt_after"),
-        "durability": kwargs.get("durability") or "async",
     }
+    if not kwargs.get("temporary"):
+        common["durability"] = kwargs.get("durability") or "async"
     if kwargs.get("context"):
         common["context"] = kwargs["context"]
     if "events" not in (kwargs.get("stream_mode") or []):

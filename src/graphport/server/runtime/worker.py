@@ -112,8 +112,8 @@ class Worker:
 
     async def cancel_local(self, run_id: str, action: str) -> None:
         task = self._tasks.get(run_id)
+        self._cancel[run_id] = action
         if task is not None and not task.done():
-            self._cancel[run_id] = action
             task.cancel()
 
     async def wait_stopped(self, run_id: str, timeout: float) -> None:
@@ -134,6 +134,8 @@ class Worker:
         status, error, outcome = "success", None, executor.Outcome()
         heartbeat = asyncio.create_task(self._heartbeat(run_id))
         try:
+            if run_id in self._cancel:  # cancelled between its claim and this start
+                raise asyncio.CancelledError
             async with asyncio.timeout(self.core.settings.run_timeout_seconds):
                 outcome = await executor.execute(self.core, run, publish)
         except asyncio.CancelledError:

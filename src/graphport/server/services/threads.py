@@ -110,11 +110,11 @@ async def _reload(core: Core, thread_id: str) -> dict[str, Any]:
 
 
 async def fetch(
-    core: Core, caller: Caller, thread_id: str, action: str = "read", **extra: Any
+    core: Core, caller: Caller, thread_id: str, op: str = "read", **extra: Any
 ) -> dict[str, Any]:
-    """The thread row if it exists and the caller may perform `action` on it, else 404."""
+    """The thread row if it exists and the caller may perform `op` on it, else 404."""
     value = {"thread_id": thread_id, **extra}
-    flt = await caller.authorize("threads", action, value)
+    flt = await caller.authorize("threads", op, value)
     async with core.db.read() as conn:
         row = await store.get(conn, thread_id, flt)
     if row is None:
