@@ -12,6 +12,7 @@ from langgraph.types import Command, Send
 
 from graphport.server.core import Core
 from graphport.server.runtime.events import EventMapper, langgraph_modes
+from graphport.server.services.state import summary
 
 logger = logging.getLogger("graphport.executor")
 
@@ -24,6 +25,8 @@ class Outcome:
 
     last_values: Any = None
     interrupted: bool = False
+    # The thread summary (values, interrupts, status) read at the end with the graph open.
+    summary: dict[str, Any] | None = None
     error: BaseException | None = None
     events: int = field(default=0)
 
@@ -64,6 +67,34 @@ def build_config(run: dict[str, Any], user: Any = None) -> dict[str, Any]:
     return config
 
 
+_CONTEXT_KEYS: dict[Any, frozenset[str] | None] = {}
+
+
+def _context_keys(graph: Any) -> frozenset[str] | None:
+    """Field names of the graph's context schema; None when it has none (or it is opaque)."""
+    schema = getattr(graph, "context_schema", None)
+    if schema is None:
+        return None
+    if schema not in _CONTEXT_KEYS:
+        try:
+            props = (graph.get_context_jsonschema() or {}).get("properties")
+        except Exception:
+            props = None
+        _CONTEXT_KEYS[schema] = frozenset(props) if props is not None else None
+    return _CONTEXT_KEYS[schema]
+
+
+def graph_context(graph: Any, context: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The run context minus keys the graph's context schema doesn't declare (spec 6.10):
+    configurable is mirrored into context, so unrelated keys must not break a typed context."""
+    if not context:
+        return None
+    keys = _context_keys(graph)
+    if keys is None:
+        return context
+    return {k: v for k, v in context.items() if k in keys}
+
+
 async def _items(
     graph: Any, graph_input: Any, config: dict[str, Any], kwargs: dict[str, Any], modes: list[str]
 ) -> AsyncIterator[tuple[str, Any, Any]]:
@@ -76,8 +107,9 @@ async def _items(
     }
     if not kwargs.get("temporary"):
         common["durability"] = kwargs.get("durability") or "async"
-    if kwargs.get("context"):
-        common["context"] = kwargs["context"]
+    context = graph_context(graph, kwargs.get("context"))
+    if context is not None:
+        common["context"] = context
     if "events" not in (kwargs.get("stream_mode") or []):
         async for ns, mode, data in graph.astream(graph_input, config, **common):
             yield "chunk", ns, (mode, data)
@@ -119,4 +151,16 @@ async def execute(core: Core, run: dict[str, Any], publish: Publish, user: Any =
                     outcome.interrupted = True
             for name, body in mapper.map(tuple(ns), mode, data):
                 await publish(name, body)
+        if checkpointer is not None:
+            outcome.summary = summary(await graph.aget_state(_state_config(config)))
     return outcome
+
+
+def _state_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The thread's latest checkpoint, whatever checkpoint the run started from."""
+    configurable = {
+        k: v
+        for k, v in config["configurable"].items()
+        if k not in ("checkpoint_id", "checkpoint_ns", "checkpoint_map")
+    }
+    return {"configurable": configurable}

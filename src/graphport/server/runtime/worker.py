@@ -54,6 +54,7 @@ class Worker:
         self.owner = f"worker-{uuid.uuid4().hex[:12]}"
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._cancel: dict[str, str] = {}
+        self._queued_behind: dict[str, bool] = {}
         self._loop_task: asyncio.Task[None] | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -75,8 +76,7 @@ class Worker:
         engine = self.core.engine
         while True:
             try:
-                started = await self._claim_available()
-                timeout = await self._idle_timeout() if not started else 0.0
+                timeout = await self._claim_available()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -85,28 +85,24 @@ class Worker:
             if timeout:
                 await engine.wakeup.wait(timeout)
 
-    async def _claim_available(self) -> int:
-        started = 0
+    async def _claim_available(self) -> float:
+        """Start claimable runs up to the concurrency limit; returns how long to sleep:
+        0 when full (a finishing run wakes us), else until the next delayed run is due
+        (after_seconds), at most a second (the polling fallback)."""
         while len(self._tasks) < self.concurrency:
             now = serde.utcnow()
             async with self.core.db.begin() as conn:
                 run = await run_store.claim(
                     conn, now, self.owner, now + timedelta(seconds=LEASE_SECONDS)
                 )
+                nxt = None if run else await run_store.next_available_at(conn)
             if run is None:
-                break
-            started += 1
+                if nxt is None:
+                    return 1.0
+                return min(1.0, max(0.005, (nxt - serde.utcnow()).total_seconds()))
             task = asyncio.create_task(self._run(run), name=f"run-{run['run_id']}")
             self._tasks[run["run_id"]] = task
-        return started
-
-    async def _idle_timeout(self) -> float:
-        """Sleep until the next delayed run is due (after_seconds), at most a second."""
-        async with self.core.db.read() as conn:
-            nxt = await run_store.next_available_at(conn)
-        if nxt is None:
-            return 1.0
-        return min(1.0, max(0.01, (nxt - serde.utcnow()).total_seconds()))
+        return 1.0
 
     # --- cancel -------------------------------------------------------------------------
 
@@ -159,9 +155,13 @@ class Worker:
         except Exception:
             logger.exception("Finalizing run %s failed", run_id)
         finally:
+            was_full = len(self._tasks) >= self.concurrency
             self._tasks.pop(run_id, None)
             self._cancel.pop(run_id, None)
-            await self.core.engine.wakeup.notify()
+            # Something may be claimable now: the next run queued on this thread, or
+            # anything that waited for this worker's free slot.
+            if was_full or self._queued_behind.pop(run_id, False):
+                await self.core.engine.wakeup.notify()
             logger.info(
                 "run %s %s in %.1f ms", run_id, status, (time.monotonic() - started) * 1000
             )
@@ -188,8 +188,8 @@ class Worker:
         temporary = bool(kwargs.get("temporary"))
         if status == "rollback":
             await checkpoints.delete_for_runs(core.db, thread_id, [run_id])
-        summary = None
-        if not temporary:
+        summary = outcome.summary if status == "success" else None
+        if summary is None and not temporary:
             try:
                 async with core.db.read() as conn:
                     thread = await thread_store.get(conn, thread_id)
@@ -198,17 +198,16 @@ class Worker:
             except Exception:
                 logger.exception("Reading final state of thread %s failed", thread_id)
         async with core.db.begin() as conn:
-            if status == "rollback":
+            if temporary:  # the thread goes, and its runs with it (cascade)
+                await thread_store.delete_many(conn, [thread_id])
+            elif status == "rollback":
                 await run_store.delete_one(conn, run_id)
             else:
                 await run_store.set_fields(
                     conn, run_id, status=status, updated_at=now, ended_at=now, lease_owner=None
                 )
             if not temporary:
-                await self._refresh_thread(conn, thread_id, status, error, summary, now)
-        if temporary:
-            async with core.db.begin() as conn:
-                await thread_store.delete_many(conn, [thread_id])
+                await self._refresh_thread(conn, run_id, thread_id, status, error, summary, now)
         await core.engine.broker.finish(
             run_id, thread_id, serde.dumps({"status": "run_done", "run_id": run_id})
         )
@@ -232,6 +231,7 @@ class Worker:
     async def _refresh_thread(
         self,
         conn: Any,
+        run_id: str,
         thread_id: str,
         status: str,
         error: BaseException | None,
@@ -239,6 +239,7 @@ class Worker:
         now: Any,
     ) -> None:
         others = await run_store.inflight(conn, thread_id)
+        self._queued_behind[run_id] = bool(others)
         fields: dict[str, Any] = {"updated_at": now, "state_updated_at": now}
         if summary is not None:
             fields.update(values=summary["values"], interrupts=summary["interrupts"])

@@ -163,16 +163,24 @@ async def create_run(
         assistant = await assistant_store.get(conn, assistant_id, a_flt)
         if assistant is None or assistant["graph_id"] not in core.registry.graph_ids:
             raise NotFound("Thread or assistant not found.")
-        thread = await thread_store.get(conn, thread_id, flt, for_update=True)
-        if thread is None:
-            if if_not_exists != "create" or await thread_store.get(conn, thread_id):
+        config_metadata = (body.get("config") or {}).get("metadata") or {}
+        # A stateless run's thread id was just minted: nothing to read, nothing in flight.
+        thread = (
+            None if stateless else await thread_store.get(conn, thread_id, flt, for_update=True)
+        )
+        created = thread is None
+        if created:
+            if if_not_exists != "create" or (
+                not stateless and await thread_store.get(conn, thread_id)
+            ):
                 raise NotFound("Thread or assistant not found.")
-            thread = thread_service.new_row(thread_id, {})
-            await thread_store.insert_new(conn, thread)
-        inflight = await store.inflight(conn, thread_id)
+            # Created by the run: the thread starts with the run's metadata (spec 6.14).
+            thread = thread_service.new_row(
+                thread_id, {**clean_metadata(config_metadata), **value["metadata"]}
+            )
+        inflight = [] if created else await store.inflight(conn, thread_id)
         if inflight and strategy == "reject":
             raise Conflict(REJECT_DETAIL)
-        config_metadata = (body.get("config") or {}).get("metadata") or {}
         metadata = {
             **assistant["metadata"],
             **thread["metadata"],
@@ -203,22 +211,27 @@ async def create_run(
             "attempt": 0,
             "cancel_reason": None,
         }
-        await store.insert_new(conn, run)
-        await thread_store.set_fields(
-            conn,
-            thread_id,
-            status="busy",
-            updated_at=now,
-            metadata={
+        thread_fields = {
+            "status": "busy",
+            "updated_at": now,
+            "metadata": {
                 **thread["metadata"],
                 "graph_id": assistant["graph_id"],
                 "assistant_id": assistant_id,
             },
-            config={"configurable": {
-                k: v for k, v in kwargs["config"]["configurable"].items()
-                if not k.startswith("checkpoint") and k != "run_id"
-            }},
-        )
+            "config": {
+                "configurable": {
+                    k: v
+                    for k, v in kwargs["config"]["configurable"].items()
+                    if not k.startswith("checkpoint") and k != "run_id"
+                }
+            },
+        }
+        if created:
+            await thread_store.insert_new(conn, {**thread, **thread_fields})
+        else:
+            await thread_store.set_fields(conn, thread_id, **thread_fields)
+        await store.insert_new(conn, run)
     if inflight and strategy in ("interrupt", "rollback"):
         await core.engine.cancel(
             inflight,

@@ -3,6 +3,7 @@ SQLite file or PostgreSQL database, opened and migrated once at start-up."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import tempfile
@@ -34,11 +35,19 @@ class Database:
     checkpointer: BaseCheckpointSaver
     store: BaseStore
     url: str
+    # SQLite has one writer at a time. Queueing every writer (ours, the checkpointer's and
+    # the store's) on one asyncio lock avoids SQLite's busy-handler sleeps, which cost
+    # milliseconds per collision. Never call the checkpointer or store while holding it.
+    write_lock: asyncio.Lock | None = None
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing)."""
-        async with self.engine.begin() as conn:
+        if self.write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self.write_lock, self.engine.begin() as conn:
             yield conn
 
     @contextlib.asynccontextmanager
@@ -93,7 +102,7 @@ def _sqlite_engine(path: str) -> AsyncEngine:
 
 @contextlib.asynccontextmanager
 async def _sqlite_backends(
-    path: str, store_kwargs: dict[str, Any]
+    path: str, store_kwargs: dict[str, Any], write_lock: asyncio.Lock
 ) -> AsyncIterator[tuple[BaseCheckpointSaver, BaseStore]]:
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -110,10 +119,15 @@ async def _sqlite_backends(
     store_conn = await _connect(isolation_level=None)
     try:
         saver = AsyncSqliteSaver(cp_conn)
+        saver.lock = write_lock
         await saver.setup()
         store = AsyncSqliteStore(store_conn, **store_kwargs)
+        store.lock = write_lock
         await store.setup()
-        yield saver, store
+        try:
+            yield saver, store
+        finally:
+            await _close_store(store)
     finally:
         await cp_conn.close()
         await store_conn.close()
@@ -141,9 +155,21 @@ async def _postgres_backends(
         await saver.setup()
         store = AsyncPostgresStore(pool, **store_kwargs)  # type: ignore[arg-type]
         await store.setup()
-        yield saver, store
+        try:
+            yield saver, store
+        finally:
+            await _close_store(store)
     finally:
         await pool.close()
+
+
+async def _close_store(store: BaseStore) -> None:
+    """Stop the batched store's background task before its loop goes away."""
+    task = getattr(store, "_task", None)
+    if isinstance(task, asyncio.Task) and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def normalize_postgres_url(url: str) -> tuple[str, str]:
@@ -162,6 +188,7 @@ async def open_database(
     """Open, migrate and yield the database; `:memory:` uses a throw-away file."""
     store_kwargs = store_kwargs or {}
     tmpdir: str | None = None
+    write_lock: asyncio.Lock | None = None
     if postgres_url:
         sa_url, pg_url = normalize_postgres_url(postgres_url)
         engine = create_async_engine(
@@ -184,13 +211,19 @@ async def open_database(
         Path(sqlite_path).parent.mkdir(parents=True, exist_ok=True)
         engine = _sqlite_engine(sqlite_path)
         dialect = "sqlite"
-        backends = _sqlite_backends(sqlite_path, store_kwargs)
+        write_lock = asyncio.Lock()
+        backends = _sqlite_backends(sqlite_path, store_kwargs, write_lock)
         url = sqlite_path
     try:
         await _migrate(engine, dialect)
         async with backends as (checkpointer, store):
             yield Database(
-                engine=engine, dialect=dialect, checkpointer=checkpointer, store=store, url=url
+                engine=engine,
+                dialect=dialect,
+                checkpointer=checkpointer,
+                store=store,
+                url=url,
+                write_lock=write_lock,
             )
     finally:
         await engine.dispose()

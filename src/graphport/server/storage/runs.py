@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -96,12 +96,12 @@ async def delete_one(conn: AsyncConnection, run_id: str) -> None:
     await conn.execute(delete(runs).where(runs.c.run_id == run_id))
 
 
-def _runnable(now: datetime) -> Any:
+def _claim_select() -> Select[Any]:
     older = runs.alias("older")
     running = runs.alias("running")
-    return and_(
+    runnable = and_(
         runs.c.status == "pending",
-        runs.c.created_at <= now,
+        runs.c.created_at <= bindparam("now", type_=runs.c.created_at.type),
         ~exists().where(running.c.thread_id == runs.c.thread_id, running.c.status == "running"),
         ~exists().where(
             older.c.thread_id == runs.c.thread_id,
@@ -109,16 +109,21 @@ def _runnable(now: datetime) -> Any:
             older.c.created_at < runs.c.created_at,
         ),
     )
+    return select(runs.c.run_id).where(runnable).order_by(runs.c.created_at).limit(1)
+
+
+# Built once: constructing this statement per claim cost more than executing it.
+_CLAIM = _claim_select()
+_CLAIM_PG = _CLAIM.with_for_update(skip_locked=True, of=runs)
+_NEXT_DUE = select(func.min(runs.c.created_at)).where(runs.c.status == "pending")
 
 
 async def claim(
     conn: AsyncConnection, now: datetime, owner: str, lease_until: datetime
 ) -> dict[str, Any] | None:
     """Mark the next runnable run as running for `owner`; None when nothing is runnable."""
-    q = select(runs.c.run_id).where(_runnable(now)).order_by(runs.c.created_at).limit(1)
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True, of=runs)
-    run_id = (await conn.execute(q)).scalar()
+    q = _CLAIM_PG if conn.dialect.name == "postgresql" else _CLAIM
+    run_id = (await conn.execute(q, {"now": now})).scalar()
     if run_id is None:
         return None
     try:
@@ -140,8 +145,7 @@ async def claim(
 
 
 async def next_available_at(conn: AsyncConnection) -> datetime | None:
-    q = select(func.min(runs.c.created_at)).where(runs.c.status == "pending")
-    return (await conn.execute(q)).scalar()
+    return (await conn.execute(_NEXT_DUE)).scalar()  # type: ignore[no-any-return]
 
 
 async def renew_leases(
