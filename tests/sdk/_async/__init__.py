@@ -1,0 +1,1 @@
+"""Client tests, written async; scripts/unasync.py derives the sync copy in `_sync`."""
