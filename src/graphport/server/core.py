@@ -10,6 +10,7 @@ from graphport.server.settings import Settings
 from graphport.server.storage.database import Database
 
 if TYPE_CHECKING:
+    from graphport.server.auth import ServerAuth
     from graphport.server.runtime.engine import RunEngine
 
 
@@ -20,3 +21,5 @@ class Core:
     registry: GraphRegistry
     db: Database
     engine: RunEngine
+    # Custom auth / API key (graphport.server.auth); set by the app, None in bare cores.
+    auth: ServerAuth | None = None

@@ -66,7 +66,11 @@ class AsyncInProcessTransport(httpx.AsyncBaseTransport):
         raw_path, _, query = request.url.raw_path.partition(b"?")
         scope: Scope = {
             "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            # 2.3, as uvicorn says: Starlette then listens for `http.disconnect` and stops a
+            # stream the moment the client closes it. Told 2.4, it waits for its next send to
+            # fail (an idle SSE stream: the next heartbeat) and reports that failure as an
+            # unhandled ClientDisconnect, neither of which a socket client ever sees.
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
             "http_version": "1.1",
             "method": request.method,
             "scheme": request.url.scheme,
@@ -102,7 +106,8 @@ class _Exchange:
 
     async def send(self, message: Message) -> None:
         if self.disconnected.is_set():
-            # ASGI 2.4: sending to a gone client raises, so streaming apps stop promptly.
+            # Sending to a gone client raises an OSError (as ASGI allows), so streaming apps
+            # that never call `receive` stop too.
             raise OSError("Client disconnected")
         if message["type"] == "http.response.start":
             self.start.set_result(message)

@@ -21,7 +21,8 @@ from graphport.server.errors import Unprocessable
 from graphport.server.services import assistants as service
 from graphport.server.services.caller import Caller
 
-router = APIRouter(prefix="/assistants", tags=["assistants"])
+# Bodies are JSON even without a Content-Type header (as for the official server).
+router = APIRouter(prefix="/assistants", tags=["assistants"], strict_content_type=False)
 Ctx = Depends(deps.core)
 Who = Depends(deps.caller)
 
@@ -36,15 +37,18 @@ async def create_assistant(body: AssistantCreate, core: Core = Ctx, caller: Call
 
 @router.post("/search")
 async def search_assistants(
-    body: AssistantSearch, core: Core = Ctx, caller: Caller = Who
+    body: AssistantSearch | None = None, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
+    body = body or AssistantSearch()
     rows, offset, more = await service.search(core, caller, body.data())
     return page(select_fields(rows, body.select), offset, more, body.limit)
 
 
 @router.post("/count")
-async def count_assistants(body: AssistantCount, core: Core = Ctx, caller: Caller = Who) -> JSON:
-    return JSON(await service.count(core, caller, body.data()))
+async def count_assistants(
+    body: AssistantCount | None = None, core: Core = Ctx, caller: Caller = Who
+) -> JSON:
+    return JSON(await service.count(core, caller, (body or AssistantCount()).data()))
 
 
 @router.get("/{assistant_id}")
@@ -54,10 +58,14 @@ async def get_assistant(assistant_id: str, core: Core = Ctx, caller: Caller = Wh
 
 @router.patch("/{assistant_id}")
 async def patch_assistant(
-    assistant_id: str, body: AssistantPatch, core: Core = Ctx, caller: Caller = Who
+    assistant_id: str,
+    body: AssistantPatch | None = None,
+    core: Core = Ctx,
+    caller: Caller = Who,
 ) -> JSON:
     valid_uuid(assistant_id, "assistant")
-    return JSON(await service.patch(core, caller, assistant_id, body.data()))
+    data = (body or AssistantPatch()).data()
+    return JSON(await service.patch(core, caller, assistant_id, data))
 
 
 @router.delete("/{assistant_id}", status_code=204)
@@ -118,10 +126,14 @@ async def get_assistant_subgraphs_ns(
 
 @router.post("/{assistant_id}/versions")
 async def list_assistant_versions(
-    assistant_id: str, body: AssistantVersionsSearch, core: Core = Ctx, caller: Caller = Who
+    assistant_id: str,
+    body: AssistantVersionsSearch | None = None,
+    core: Core = Ctx,
+    caller: Caller = Who,
 ) -> JSON:
     valid_uuid(assistant_id, "assistant")
-    return JSON(await service.versions(core, caller, assistant_id, body.data()))
+    data = (body or AssistantVersionsSearch()).data()
+    return JSON(await service.versions(core, caller, assistant_id, data))
 
 
 @router.post("/{assistant_id}/latest")

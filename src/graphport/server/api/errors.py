@@ -23,14 +23,20 @@ def _loc(loc: tuple[Any, ...]) -> str:
 def validation_detail(exc: RequestValidationError) -> str:
     messages = []
     for err in exc.errors():
-        if err.get("type") == "json_invalid":
+        kind = err.get("type")
+        if kind == "json_invalid":
             return "Invalid JSON in request body"
         where = _loc(tuple(err.get("loc", ())))
-        if err.get("type") == "missing" and where == "body":
+        if kind == "missing" and where == "body":
             messages.append("Request body is required")
-            continue
-        messages.append(f"{where}: {err.get('msg')}")
-    return "; ".join(messages) or "Invalid request"
+        elif where == "body" and kind in ("model_attributes_type", "dict_type", "model_type"):
+            messages.append("Request body must be a JSON object")
+        elif kind == "value_error" and where == "body":
+            # A model-level check whose message already names the field.
+            messages.append(str((err.get("ctx") or {}).get("error") or err.get("msg")))
+        else:
+            messages.append(f"{where}: {err.get('msg')}")
+    return "; ".join(dict.fromkeys(messages)) or "Invalid request"
 
 
 def install(app: FastAPI) -> None:

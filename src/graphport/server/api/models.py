@@ -3,9 +3,19 @@ are typed so a bad value is a 422 naming the field. They also make the OpenAPI d
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 Limit = Field(10, ge=1, le=1000)
 Offset = Field(0, ge=0)
@@ -32,6 +42,71 @@ class Checkpoint(Body):
     checkpoint_map: JSONObject | None = None
 
 
+# --- assistants and threads: shared ------------------------------------------------------
+
+# Beyond these, offsets and versions overflow the databases' 64/32-bit integers.
+MaxOffset = 2**62
+MaxVersion = 2**31 - 1
+# TTLs are minutes from now; a datetime cannot go past year 9999 (about 4e9 minutes).
+MaxTTLMinutes = 1_000_000_000
+TTLMinutes = Annotated[float, Field(gt=0, le=MaxTTLMinutes)]
+PageOffset = Field(0, ge=0, le=MaxOffset)
+
+
+def _one_of(expected: str) -> WrapValidator:
+    """One readable error for a union ("values: Input should be …") instead of one per
+    member of the union."""
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError("union_type", f"Input should be {expected}") from None
+
+    return WrapValidator(check)
+
+
+def _ttl_object(value: Any) -> Any:
+    """A bare number of minutes means `{"strategy": "delete", "ttl": minutes}`."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"strategy": "delete", "ttl": value}
+    return value
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """Where a NUL character occurs in a JSON document (a key or a string), if anywhere."""
+    if isinstance(value, str):
+        return path or "body" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and "\x00" in key:
+                return here
+            found = _nul_path(item, here)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+class SafeBody(Body):
+    """A body whose strings and property names may not contain NUL (spec 1.5): PostgreSQL
+    cannot store it in text or JSONB, so both backends reject it the same way up front."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_nul(cls, data: Any) -> Any:
+        where = _nul_path(data)
+        if where:
+            where = where.replace("\x00", "\\u0000")
+            raise ValueError(f"{where}: strings and property names must not contain NUL (\\u0000)")
+        return data
+
+
 # --- assistants ---------------------------------------------------------------------------
 
 AssistantSelect = Literal[
@@ -48,7 +123,7 @@ AssistantSelect = Literal[
 ]
 
 
-class AssistantCreate(Body):
+class AssistantCreate(SafeBody):
     graph_id: str
     assistant_id: str | None = None
     config: JSONObject | None = None
@@ -59,7 +134,7 @@ class AssistantCreate(Body):
     description: str | None = None
 
 
-class AssistantPatch(Body):
+class AssistantPatch(SafeBody):
     graph_id: str | None = None
     config: JSONObject | None = None
     context: JSONObject | None = None
@@ -68,7 +143,7 @@ class AssistantPatch(Body):
     description: str | None = None
 
 
-class AssistantCount(Body):
+class AssistantCount(SafeBody):
     metadata: JSONObject | None = None
     graph_id: str | None = None
     name: str | None = None
@@ -76,20 +151,20 @@ class AssistantCount(Body):
 
 class AssistantSearch(AssistantCount):
     limit: int = Limit
-    offset: int = Offset
+    offset: int = PageOffset
     sort_by: Literal["assistant_id", "created_at", "updated_at", "name", "graph_id"] | None = None
     sort_order: SortOrder | None = None
     select: list[AssistantSelect] | None = None
 
 
-class AssistantVersionsSearch(Body):
+class AssistantVersionsSearch(SafeBody):
     metadata: JSONObject | None = None
     limit: int = Limit
-    offset: int = Offset
+    offset: int = PageOffset
 
 
-class AssistantLatest(Body):
-    version: int = Field(ge=1)
+class AssistantLatest(SafeBody):
+    version: int = Field(ge=1, le=MaxVersion)
 
 
 # --- threads ------------------------------------------------------------------------------
@@ -108,25 +183,39 @@ ThreadSelect = Literal[
 ]
 
 
-class ThreadTTL(Body):
+class ThreadTTL(SafeBody):
     strategy: Literal["delete", "keep_latest"] = "delete"
-    ttl: float = Field(gt=0)
+    ttl: TTLMinutes
 
 
-class ThreadCreate(Body):
+class SuperstepUpdate(SafeBody):
+    values: Any = None
+    command: Command | None = None
+    as_node: str
+
+
+class Superstep(SafeBody):
+    updates: list[SuperstepUpdate] = Field(min_length=1)
+
+
+# `{strategy, ttl}`, or a bare number of minutes with the "delete" strategy.
+TTL = Annotated[ThreadTTL | None, BeforeValidator(_ttl_object)]
+
+
+class ThreadCreate(SafeBody):
     thread_id: str | None = None
     metadata: JSONObject | None = None
     if_exists: Literal["raise", "do_nothing"] | None = None
-    ttl: ThreadTTL | float | None = None
-    supersteps: list[JSONObject] | None = None
+    ttl: TTL = None
+    supersteps: list[Superstep] | None = None
 
 
-class ThreadPatch(Body):
+class ThreadPatch(SafeBody):
     metadata: JSONObject | None = None
-    ttl: ThreadTTL | float | None = None
+    ttl: TTL = None
 
 
-class ThreadCount(Body):
+class ThreadCount(SafeBody):
     metadata: JSONObject | None = None
     values: JSONObject | None = None
     status: ThreadStatus | None = None
@@ -135,7 +224,7 @@ class ThreadCount(Body):
 class ThreadSearch(ThreadCount):
     ids: list[str] | None = None
     limit: int = Limit
-    offset: int = Offset
+    offset: int = PageOffset
     sort_by: (
         Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"] | None
     ) = None
@@ -144,26 +233,32 @@ class ThreadSearch(ThreadCount):
     extract: dict[str, str] | None = None
 
 
-class ThreadPrune(Body):
+class ThreadPrune(SafeBody):
     thread_ids: list[str]
     strategy: Literal["delete", "keep_latest"] = "delete"
 
 
-class StateAtCheckpoint(Body):
+class StateAtCheckpoint(SafeBody):
     checkpoint: Checkpoint
     subgraphs: bool = False
 
 
-class ThreadStateUpdate(Body):
-    values: JSONObject | list[Any] | None = None
+class ThreadStateUpdate(SafeBody):
+    values: Annotated[
+        JSONObject | list[Any] | None, _one_of("an object, an array of updates, or null")
+    ] = None
     as_node: str | None = None
     checkpoint_id: str | None = None
     checkpoint: Checkpoint | None = None
 
 
-class ThreadStateSearch(Body):
-    limit: int = Limit
-    before: str | Checkpoint | JSONObject | None = None
+class ThreadStateSearch(SafeBody):
+    # The official handler's default when `limit` is omitted (the SDK always sends one).
+    limit: int = Field(1, ge=1, le=1000)
+    before: Annotated[
+        str | Checkpoint | JSONObject | None,
+        _one_of("a checkpoint id or a checkpoint object"),
+    ] = None
     metadata: JSONObject | None = None
     checkpoint: Checkpoint | None = None
 

@@ -58,8 +58,7 @@ def _body(body: RunCreateStateless) -> dict[str, Any]:
 async def _on_disconnect(core: Core, run: dict[str, Any], policy: str | None) -> Any:
     async def close(finished: bool) -> None:
         if not finished and policy == "cancel":
-            await core.engine.cancel([{**run, "status": "running"}], "interrupt",
-                                     reason="client disconnected")
+            await service.cancel_if_inflight(core, run["run_id"], "client disconnected")
 
     return close
 

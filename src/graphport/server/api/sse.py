@@ -27,6 +27,8 @@ def _clean(value: str) -> bytes:
 
 
 def frame(ev: Event) -> bytes:
+    if not ev.id:  # not a stored event: nothing a client could resume from
+        return b"event: %s\r\ndata: %s\r\n\r\n" % (_clean(ev.event), ev.data)
     return b"event: %s\r\ndata: %s\r\nid: %s\r\n\r\n" % (_clean(ev.event), ev.data, _clean(ev.id))
 
 
@@ -75,7 +77,7 @@ async def _sse_body(
             yield HEARTBEAT if ev is None else frame(ev)
         finished = True
     except Exception as e:
-        err = Event("0-0", "error", serde.dumps({"error": type(e).__name__, "message": str(e)}))
+        err = Event("", "error", serde.dumps({"error": type(e).__name__, "message": str(e)}))
         yield frame(err)
         finished = True
     finally:

@@ -24,23 +24,27 @@ from graphport.server.services import extract as extractor
 from graphport.server.services import threads as service
 from graphport.server.services.caller import Caller
 
-router = APIRouter(prefix="/threads", tags=["threads"])
+# Bodies are JSON even without a Content-Type header (as for the official server).
+router = APIRouter(prefix="/threads", tags=["threads"], strict_content_type=False)
 Ctx = Depends(deps.core)
 Who = Depends(deps.caller)
 
 
 @router.post("")
-async def create_thread(body: ThreadCreate, core: Core = Ctx, caller: Caller = Who) -> JSON:
-    data = body.data()
+async def create_thread(
+    body: ThreadCreate | None = None, core: Core = Ctx, caller: Caller = Who
+) -> JSON:
+    data = (body or ThreadCreate()).data()
     if data["thread_id"] is not None:
         valid_uuid(data["thread_id"], "thread")
-    if data["supersteps"] and not (data["metadata"] or {}).get("graph_id"):
-        raise Unprocessable("supersteps require metadata.graph_id to identify the graph")
     return JSON(await service.create(core, caller, data))
 
 
 @router.post("/search")
-async def search_threads(body: ThreadSearch, core: Core = Ctx, caller: Caller = Who) -> JSON:
+async def search_threads(
+    body: ThreadSearch | None = None, core: Core = Ctx, caller: Caller = Who
+) -> JSON:
+    body = body or ThreadSearch()
     paths = extractor.parse(body.extract) if body.extract else None
     for thread_id in body.ids or []:
         valid_uuid(thread_id, "thread")
@@ -53,8 +57,10 @@ async def search_threads(body: ThreadSearch, core: Core = Ctx, caller: Caller = 
 
 
 @router.post("/count")
-async def count_threads(body: ThreadCount, core: Core = Ctx, caller: Caller = Who) -> JSON:
-    return JSON(await service.count(core, caller, body.data()))
+async def count_threads(
+    body: ThreadCount | None = None, core: Core = Ctx, caller: Caller = Who
+) -> JSON:
+    return JSON(await service.count(core, caller, (body or ThreadCount()).data()))
 
 
 @router.post("/prune")
@@ -76,13 +82,13 @@ async def get_thread(
 @router.patch("/{thread_id}")
 async def patch_thread(
     thread_id: str,
-    body: ThreadPatch,
+    body: ThreadPatch | None = None,
     prefer: str | None = Header(default=None),
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> Response:
     valid_uuid(thread_id, "thread")
-    row = await service.patch(core, caller, thread_id, body.data())
+    row = await service.patch(core, caller, thread_id, (body or ThreadPatch()).data())
     if prefer and "return=minimal" in prefer:
         return Response(status_code=204)
     return JSON(row)
@@ -135,11 +141,15 @@ async def get_thread_state_at_checkpoint(
 
 @router.post("/{thread_id}/state")
 async def update_thread_state(
-    thread_id: str, body: ThreadStateUpdate, core: Core = Ctx, caller: Caller = Who
+    thread_id: str,
+    body: ThreadStateUpdate | None = None,
+    core: Core = Ctx,
+    caller: Caller = Who,
 ) -> JSON:
     valid_uuid(thread_id, "thread")
+    data = (body or ThreadStateUpdate()).data()
     thread = await service.fetch(core, caller, thread_id, "update", metadata={})
-    return JSON(await service.update_state(core, thread, body.data(), caller=caller))
+    return JSON(await service.update_state(core, thread, data, caller=caller))
 
 
 @router.get("/{thread_id}/history")
@@ -159,7 +169,11 @@ async def get_thread_history(
 
 @router.post("/{thread_id}/history")
 async def search_thread_history(
-    thread_id: str, body: ThreadStateSearch, core: Core = Ctx, caller: Caller = Who
+    thread_id: str,
+    body: ThreadStateSearch | None = None,
+    core: Core = Ctx,
+    caller: Caller = Who,
 ) -> JSON:
     valid_uuid(thread_id, "thread")
-    return JSON(await service.history(core, caller, thread_id, body.data()))
+    data = (body or ThreadStateSearch()).data()
+    return JSON(await service.history(core, caller, thread_id, data))

@@ -77,5 +77,41 @@ class EventMapper:
             return
         if mode == "values" and "values" not in self.requested:
             return
+        if mode == "debug" and isinstance(chunk, dict) and chunk.get("type") == "checkpoint":
+            chunk = {**chunk, "payload": debug_checkpoint(chunk.get("payload"))}
         if mode in self.requested:
             yield event_name(mode, ns), chunk
+
+
+def _checkpoint(config: Any) -> dict[str, Any] | None:
+    conf = (config or {}).get("configurable") or {}
+    if not conf.get("checkpoint_id"):
+        return None
+    out = {
+        "thread_id": conf.get("thread_id"),
+        "checkpoint_ns": conf.get("checkpoint_ns", ""),
+        "checkpoint_id": conf["checkpoint_id"],
+    }
+    if conf.get("checkpoint_map"):
+        out["checkpoint_map"] = conf["checkpoint_map"]
+    return out
+
+
+def debug_checkpoint(payload: Any) -> Any:
+    """Debug checkpoint payloads carry Checkpoint objects beside the configs, and subgraph
+    tasks point at their `checkpoint` instead of a `state` config (spec 4.2)."""
+    if not isinstance(payload, dict):
+        return payload
+    tasks = []
+    for task in payload.get("tasks") or []:
+        state = task.get("state") if isinstance(task, dict) else None
+        if isinstance(state, dict) and state.get("configurable"):
+            task = {k: v for k, v in task.items() if k != "state"}
+            task["checkpoint"] = state["configurable"]
+        tasks.append(task)
+    return {
+        **payload,
+        "checkpoint": _checkpoint(payload.get("config")),
+        "parent_checkpoint": _checkpoint(payload.get("parent_config")),
+        "tasks": tasks,
+    }

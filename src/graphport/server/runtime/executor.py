@@ -3,6 +3,7 @@ with the real checkpointer and store, and publish every event. The only place a 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any
 
 from langgraph.types import Command, Send
 
+from graphport.auth.types import normalize_user
 from graphport.server.core import Core
 from graphport.server.runtime.events import EventMapper, langgraph_modes
 from graphport.server.services.state import summary
@@ -61,6 +63,11 @@ def build_config(run: dict[str, Any], user: Any = None) -> dict[str, Any]:
     configurable = dict(config.get("configurable") or {})
     if user is not None:
         configurable["langgraph_auth_user"] = user
+    elif isinstance(configurable.get("langgraph_auth_user"), dict):
+        # Stored as JSON with the run; graphs get attribute and mapping access back.
+        with contextlib.suppress(ValueError):
+            stored = configurable["langgraph_auth_user"]
+            configurable["langgraph_auth_user"] = normalize_user(stored)
     config["configurable"] = configurable
     config["metadata"] = {**(config.get("metadata") or {}), "run_attempt": run["attempt"]}
     config.setdefault("run_id", run["run_id"])

@@ -211,7 +211,8 @@ class Worker:
         await core.engine.broker.finish(
             run_id, thread_id, serde.dumps({"status": "run_done", "run_id": run_id})
         )
-        if kwargs.get("webhook") and status != "rollback":
+        webhooks_on = not (core.config.http or {}).get("disable_webhooks")  # spec 6.12
+        if kwargs.get("webhook") and webhooks_on:  # rolled-back runs report "rollback" too
             self.webhooks.send(
                 kwargs["webhook"],
                 {

@@ -46,6 +46,7 @@ async def ensure_system_assistants(core: Core) -> None:
             name = core.registry.default_assistant_name(graph_id)
             existing = await store.get(conn, assistant_id)
             if existing is None:
+                # absent-tolerant: replicas starting together may both try
                 await store.insert_new(
                     conn,
                     {
@@ -80,13 +81,8 @@ async def create(core: Core, caller: Caller, body: dict[str, Any]) -> dict[str, 
     config, context = mirror_config_context(value["config"], value["context"])
     now = utcnow()
     async with core.db.begin() as conn:
-        existing = await store.get(conn, value["assistant_id"])
-        if existing is not None:
-            visible = await store.get(conn, value["assistant_id"], flt) if flt else existing
-            if value["if_exists"] == "do_nothing" and visible is not None:
-                return visible
-            raise Conflict(f"Assistant {value['assistant_id']} already exists")
-        return await store.insert_new(
+        # Insert-if-absent, so concurrent creates of one id end in 409, not a key violation.
+        row = await store.insert_new(
             conn,
             {
                 "assistant_id": value["assistant_id"],
@@ -101,6 +97,12 @@ async def create(core: Core, caller: Caller, body: dict[str, Any]) -> dict[str, 
                 "updated_at": now,
             },
         )
+        if row is not None:
+            return row
+        existing = await store.get(conn, value["assistant_id"], flt)
+        if value["if_exists"] == "do_nothing" and existing is not None:
+            return existing
+        raise Conflict(f"Assistant {value['assistant_id']} already exists")
 
 
 async def get(core: Core, caller: Caller, assistant_id: str) -> dict[str, Any]:

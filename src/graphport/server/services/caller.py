@@ -39,5 +39,19 @@ class Caller:
     ) -> dict[str, Any] | None:
         return await self.authorizer(self, resource, action, value)
 
+    def user_json(self) -> dict[str, Any] | None:
+        """The user as JSON (stored with a run, rebuilt as `langgraph_auth_user`)."""
+        if self.user is None:
+            return None
+        dump = getattr(self.user, "to_dict", None)
+        if callable(dump):
+            return dict(dump())
+        return {
+            "identity": self.identity,
+            "display_name": getattr(self.user, "display_name", self.identity),
+            "is_authenticated": bool(getattr(self.user, "is_authenticated", True)),
+            "permissions": list(self.permissions),
+        }
+
 
 SYSTEM = Caller()

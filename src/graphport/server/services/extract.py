@@ -10,6 +10,8 @@ from graphport.server.errors import Unprocessable
 
 _ROOTS = ("values", "metadata", "config", "interrupts")
 _STEP = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
+# `root`, then `.key` or `[index]` steps: no empty keys, no stray brackets or dots.
+_PATH = re.compile(r"[^.\[\]]+(?:\.[^.\[\]]+|\[-?\d+\])*")
 _RESERVED = frozenset(
     {"thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config",
      "status", "values", "interrupts", "extracted", "error", "ttl"}
@@ -24,13 +26,12 @@ def parse(extract: dict[str, str]) -> dict[str, list[str | int]]:
     for alias, path in extract.items():
         if not alias.isidentifier() or alias in _RESERVED:
             raise Unprocessable(f"extract: invalid alias '{alias}'")
-        steps: list[str | int] = []
-        pos = 0
-        for m in _STEP.finditer(path):
-            if m.start() != pos and path[pos] != ".":
-                raise Unprocessable(f"extract: invalid path '{path}'")
-            steps.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
-            pos = m.end()
+        if path and not _PATH.fullmatch(path):
+            raise Unprocessable(f"extract: invalid path '{path}'")
+        steps: list[str | int] = [
+            m.group(1) if m.group(1) is not None else int(m.group(2))
+            for m in _STEP.finditer(path)
+        ]
         if not steps or steps[0] not in _ROOTS:
             raise Unprocessable(f"extract: path '{path}' must start with one of {list(_ROOTS)}")
         paths[alias] = steps

@@ -14,6 +14,7 @@ import uuid_utils.compat as uuid7
 from graphport.server.core import Core
 from graphport.server.errors import BadRequest, Conflict, NotFound, Unprocessable
 from graphport.server.serde import utcnow
+from graphport.server.services import state as state_service
 from graphport.server.services import threads as thread_service
 from graphport.server.services.caller import Caller
 from graphport.server.services.hygiene import (
@@ -104,6 +105,7 @@ def build_kwargs(
     }
     if caller.identity is not None:
         configurable.update(
+            langgraph_auth_user=caller.user_json(),
             langgraph_auth_user_id=caller.identity,
             langgraph_auth_permissions=list(caller.permissions),
             user_id=caller.identity,
@@ -155,9 +157,12 @@ async def create_run(
         "kwargs": body,
     }
     flt = await caller.authorize("threads", "create_run", value)
-    a_flt = await caller.authorize(
-        "assistants", "read", {"assistant_id": assistant_id, "metadata": {}}
-    )
+    # Spec 6.15: the assistants.read check applies to non-system assistants only.
+    a_flt = None
+    if assistant_id not in map(core.registry.system_assistant_id, core.registry.graph_ids):
+        a_flt = await caller.authorize(
+            "assistants", "read", {"assistant_id": assistant_id, "metadata": {}}
+        )
     now = utcnow()
     async with core.db.begin() as conn:
         assistant = await assistant_store.get(conn, assistant_id, a_flt)
@@ -176,7 +181,9 @@ async def create_run(
                 raise NotFound("Thread or assistant not found.")
             # Created by the run: the thread starts with the run's metadata (spec 6.14).
             thread = thread_service.new_row(
-                thread_id, {**clean_metadata(config_metadata), **value["metadata"]}
+                thread_id,
+                {**clean_metadata(config_metadata), **value["metadata"]},
+                None if temporary else thread_service.default_ttl(core),
             )
         inflight = [] if created else await store.inflight(conn, thread_id)
         if inflight and strategy == "reject":
@@ -260,7 +267,7 @@ async def fetch(
 async def list_runs(
     core: Core, caller: Caller, thread_id: str, *, limit: int, offset: int, status: str | None
 ) -> list[dict[str, Any]]:
-    await thread_service.fetch(core, caller, thread_id, "read")
+    await thread_service.fetch(core, caller, thread_id, "search")  # spec 6.15: runs list
     async with core.db.read() as conn:
         rows = await store.list_for_thread(
             conn, thread_id, limit=limit, offset=offset, status=status
@@ -274,6 +281,7 @@ async def delete_run(core: Core, caller: Caller, thread_id: str, run_id: str) ->
         await core.engine.cancel([run], "interrupt", reason="run deleted")
         await core.engine.wait_stopped([run_id], timeout=10)
     await _delete_rows(core, thread_id, run_id)
+    await _refresh_thread(core, thread_id, cleared_error=run["status"] == "error")
 
 
 async def _delete_rows(core: Core, thread_id: str, run_id: str) -> None:
@@ -282,6 +290,29 @@ async def _delete_rows(core: Core, thread_id: str, run_id: str) -> None:
     async with core.db.begin() as conn:
         await store.delete_one(conn, run_id)
     await checkpoints.delete_for_runs(core.db, thread_id, [run_id])
+
+
+async def _refresh_thread(core: Core, thread_id: str, *, cleared_error: bool) -> None:
+    """After a run's checkpoints are deleted, the thread row's cached values, interrupts
+    and status follow its state back (unless a run in flight will refresh them)."""
+    async with core.db.read() as conn:
+        thread = await thread_store.get(conn, thread_id)
+    if thread is None:
+        return
+    summary = await state_service.latest_summary(core, thread)
+    if summary is None:
+        return
+    async with core.db.begin() as conn:
+        if await store.inflight(conn, thread_id):
+            return
+        fields: dict[str, Any] = {
+            "values": summary["values"] or None,
+            "interrupts": summary["interrupts"],
+            "state_updated_at": utcnow(),
+        }
+        if thread["status"] != "error" or cleared_error:
+            fields.update(status=summary["status"], error=None)
+        await thread_store.set_fields(conn, thread_id, **fields)
 
 
 async def cancel(
@@ -320,6 +351,15 @@ async def cancel(
         raise NotFound("No matching runs to cancel. The runs may have already finished.")
     await core.engine.cancel(runs, action, reason="cancelled by user")
     return runs
+
+
+async def cancel_if_inflight(core: Core, run_id: str, reason: str) -> None:
+    """Interrupt a run if it is still pending or running (a client went away): a pending
+    run is cancelled where it waits, a running one where it runs."""
+    async with core.db.read() as conn:
+        run = await store.get(conn, run_id)
+    if run is not None and run["status"] in ("pending", "running"):
+        await core.engine.cancel([run], "interrupt", reason=reason)
 
 
 # --- joining ---------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from typing import Any
 import uuid_utils.compat as uuid7
 
 from graphport.server.core import Core
-from graphport.server.errors import Conflict, NotFound
+from graphport.server.errors import Conflict, NotFound, Unprocessable
+from graphport.server.graphs.persistence import thread_ttl_policy
 from graphport.server.serde import utcnow
 from graphport.server.services import state as state_service
 from graphport.server.services.caller import Caller
@@ -49,6 +50,11 @@ def ttl_fields(ttl: Any, now: Any) -> dict[str, Any]:
     }
 
 
+def default_ttl(core: Core) -> dict[str, Any] | None:
+    """`checkpointer.ttl.default_ttl` of langgraph.json, for threads created without one."""
+    return thread_ttl_policy(core.config).default_for_new_thread()
+
+
 def new_row(thread_id: str, metadata: dict[str, Any], ttl: Any = None) -> dict[str, Any]:
     now = utcnow()
     return {
@@ -71,34 +77,51 @@ async def create(core: Core, caller: Caller, body: dict[str, Any]) -> dict[str, 
         "thread_id": body.get("thread_id") or new_thread_id(),
         "metadata": clean_metadata(body.get("metadata")),
         "if_exists": body.get("if_exists") or "raise",
-        "ttl": body.get("ttl"),
+        "ttl": body.get("ttl") or default_ttl(core),
     }
     flt = await caller.authorize("threads", "create", value)
+    supersteps = body.get("supersteps")
+    if supersteps:
+        _check_superstep_graph(core, value["metadata"])
     async with core.db.begin() as conn:
-        existing = await store.get(conn, value["thread_id"])
-        if existing is not None:
-            visible = await store.get(conn, value["thread_id"], flt) if flt else existing
-            if value["if_exists"] == "do_nothing" and visible is not None:
-                return public(visible)
+        row = new_row(value["thread_id"], value["metadata"], value["ttl"])
+        # Insert-if-absent, so concurrent creates of one id end in 409, not a key violation.
+        if not await store.insert_if_absent(conn, row):
+            existing = await store.get(conn, value["thread_id"], flt)
+            if value["if_exists"] == "do_nothing" and existing is not None:
+                return public(existing)
             raise Conflict(f"Thread with ID {value['thread_id']} already exists")
-        row = await store.insert_new(
-            conn, new_row(value["thread_id"], value["metadata"], value["ttl"])
-        )
-    if body.get("supersteps"):
-        await _apply_supersteps(core, row, body["supersteps"])
+    if supersteps:
+        try:
+            await _apply_supersteps(core, row, supersteps)
+        except Exception:
+            # All or nothing: a thread whose history could not be written is not created.
+            await delete_many(core, [row["thread_id"]])
+            raise
         row = await _reload(core, row["thread_id"])
     return public(row)
 
 
+def _check_superstep_graph(core: Core, metadata: dict[str, Any]) -> None:
+    graph_id = metadata.get("graph_id")
+    if not graph_id:
+        raise Unprocessable(
+            "supersteps require metadata.graph_id (the SDK's graph_id=) to identify the graph"
+        )
+    if graph_id not in core.registry.graph_ids:
+        raise NotFound(
+            f"Graph '{graph_id}' not found. Expected one of: {sorted(core.registry.graph_ids)}"
+        )
+
+
 async def _apply_supersteps(core: Core, row: dict[str, Any], supersteps: list[Any]) -> None:
-    for step in supersteps:
-        for update in step.get("updates", []):
-            values = update.get("values")
-            if update.get("command") is not None:
-                values = update["command"].get("update", values)
-            await update_state(
-                core, row, {"values": values, "as_node": update.get("as_node")}, checked=True
-            )
+    """Each superstep is one bulk state update (all its updates land in one checkpoint)."""
+    summary = await state_service.bulk_update(core, row, supersteps)
+    now = utcnow()
+    async with core.db.begin() as conn:
+        await store.set_fields(
+            conn, row["thread_id"], **summary, updated_at=now, state_updated_at=now
+        )
 
 
 async def _reload(core: Core, thread_id: str) -> dict[str, Any]:
@@ -211,9 +234,12 @@ async def copy(core: Core, caller: Caller, thread_id: str) -> dict[str, Any]:
     }
     await caller.authorize("threads", "create", value)
     row = new_row(value["thread_id"], value["metadata"])
+    config = dict(source["config"] or {})
+    if isinstance(config.get("configurable"), dict):
+        config["configurable"] = {**config["configurable"], "thread_id": row["thread_id"]}
     row.update(
         {
-            "config": source["config"],
+            "config": config,
             "values": source["values"],
             "interrupts": source["interrupts"],
             "status": "interrupted" if source["status"] == "interrupted" else "idle",

@@ -7,7 +7,12 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphport.server.storage.common import row_dict, rows_dicts, sorted_page
+from graphport.server.storage.common import (
+    insert_ignoring_conflict,
+    row_dict,
+    rows_dicts,
+    sorted_page,
+)
 from graphport.server.storage.filters import auth_filter, contains
 from graphport.server.storage.schema import assistant_versions, assistants
 
@@ -47,9 +52,12 @@ async def get(
     return row_dict((await conn.execute(q)).first())
 
 
-async def insert_new(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any]:
-    """Insert an assistant at version 1 and its first version row."""
-    await conn.execute(insert(assistants).values(**row))
+async def insert_new(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any] | None:
+    """Insert an assistant at version 1 and its first version row; None (and nothing
+    written) when an assistant with this id already exists."""
+    result = await conn.execute(insert_ignoring_conflict(conn, assistants, row, "assistant_id"))
+    if result.first() is None:
+        return None
     await conn.execute(
         insert(assistant_versions).values(
             assistant_id=row["assistant_id"],

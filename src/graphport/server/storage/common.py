@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, Table
+from sqlalchemy import Insert, Select, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 def row_dict(row: Row[Any] | None) -> dict[str, Any] | None:
@@ -32,3 +34,17 @@ def sorted_page(
     tie = table.c[tiebreak]
     order = (col.asc(), tie.asc()) if sort_order == "asc" else (col.desc(), tie.desc())
     return query.order_by(*order).limit(limit + 1).offset(offset)
+
+
+def insert_ignoring_conflict(
+    conn: AsyncConnection, table: Table, row: dict[str, Any], key: str
+) -> Insert:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING key: a row comes back iff it inserted
+    (rowcount is not reliable for this on every driver)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return (
+        dialect.insert(table)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=[key])
+        .returning(table.c[key])
+    )

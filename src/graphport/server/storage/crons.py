@@ -2,11 +2,113 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from graphport.server.storage.common import row_dict, rows_dicts, sorted_page
+from graphport.server.storage.filters import auth_filter, contains
 from graphport.server.storage.schema import crons
+
+
+def _where(
+    conn: AsyncConnection,
+    *,
+    assistant_id: str | None = None,
+    thread_id: str | None = None,
+    enabled: bool | None = None,
+    metadata: dict[str, Any] | None = None,
+    flt: dict[str, Any] | None = None,
+) -> Any:
+    d = conn.dialect.name
+    clauses = [contains(crons.c.metadata, d, metadata), auth_filter(crons.c.metadata, d, flt)]
+    if assistant_id is not None:
+        clauses.append(crons.c.assistant_id == assistant_id)
+    if thread_id is not None:
+        clauses.append(crons.c.thread_id == thread_id)
+    if enabled is not None:
+        clauses.append(crons.c.enabled == enabled)
+    return and_(*clauses)
+
+
+async def insert_new(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any]:
+    await conn.execute(insert(crons).values(**row))
+    return row
+
+
+async def get(
+    conn: AsyncConnection, cron_id: str, flt: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    q = select(crons).where(
+        crons.c.cron_id == cron_id, auth_filter(crons.c.metadata, conn.dialect.name, flt)
+    )
+    return row_dict((await conn.execute(q)).first())
+
+
+async def set_fields(conn: AsyncConnection, cron_id: str, **fields: Any) -> None:
+    await conn.execute(update(crons).where(crons.c.cron_id == cron_id).values(**fields))
+
+
+async def delete_one(conn: AsyncConnection, cron_id: str) -> None:
+    await conn.execute(delete(crons).where(crons.c.cron_id == cron_id))
 
 
 async def delete_for_assistant(conn: AsyncConnection, assistant_id: str) -> None:
     await conn.execute(delete(crons).where(crons.c.assistant_id == assistant_id))
+
+
+async def search(
+    conn: AsyncConnection,
+    *,
+    limit: int,
+    offset: int,
+    sort_by: str,
+    sort_order: str,
+    **where: Any,
+) -> tuple[list[dict[str, Any]], bool]:
+    q = sorted_page(
+        select(crons).where(_where(conn, **where)),
+        crons,
+        sort_by=sort_by,
+        sort_order=sort_order,
+        limit=limit,
+        offset=offset,
+        tiebreak="cron_id",
+    )
+    rows = rows_dicts((await conn.execute(q)).all())
+    return rows[:limit], len(rows) > limit
+
+
+async def count(conn: AsyncConnection, **where: Any) -> int:
+    q = select(func.count()).select_from(crons).where(_where(conn, **where))
+    return int((await conn.execute(q)).scalar_one())
+
+
+async def due(conn: AsyncConnection, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Enabled crons whose next tick is at or before `now`, oldest first."""
+    q = (
+        select(crons)
+        .where(crons.c.enabled.is_(True), crons.c.next_run_date <= now)
+        .order_by(crons.c.next_run_date, crons.c.cron_id)
+        .limit(limit)
+    )
+    return rows_dicts((await conn.execute(q)).all())
+
+
+async def claim_tick(
+    conn: AsyncConnection, cron_id: str, expected: datetime, **fields: Any
+) -> bool:
+    """Compare-and-set on `next_run_date`: only the one writer that still sees the tick it
+    read wins it, so a tick fires at most once across schedulers and restarts."""
+    result = await conn.execute(
+        update(crons)
+        .where(
+            crons.c.cron_id == cron_id,
+            crons.c.enabled.is_(True),
+            crons.c.next_run_date == expected,
+        )
+        .values(**fields)
+    )
+    return result.rowcount == 1

@@ -112,6 +112,8 @@ async def _sqlite_backends(
         conn = await aiosqlite.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, **kwargs)
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # The store's vector rows cascade from its items.
+        await conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
     cp_conn = await _connect()

@@ -13,44 +13,58 @@ from graphport.server.errors import Unprocessable
 from graphport.server.storage.columns import json_dumps
 
 
-def _sqlite_path(key: str) -> str:
-    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _sqlite_matches(elem: Any, want: Any) -> ColumnElement[bool]:
+    """Whether one `json_each` row (its `type` and `value`) contains `want`, with
+    PostgreSQL's `@>` semantics: objects contain sub-objects, arrays contain every listed
+    element (in any order), scalars are equal with their JSON type."""
+    kind, value = elem.c.type, elem.c.value
+    if isinstance(want, dict):
+        return and_(kind == "object", _sqlite_contains(value, want))
+    if isinstance(want, list):
+        clauses = [kind == "array"]
+        for item in want:
+            inner = func.json_each(value).table_valued("type", "value").alias()
+            clauses.append(
+                exists(select(literal(1)).select_from(inner).where(_sqlite_matches(inner, item)))
+            )
+        return and_(*clauses)
+    if want is None:
+        return kind == "null"
+    if isinstance(want, bool):
+        return kind == ("true" if want else "false")
+    if isinstance(want, (int, float)):
+        return and_(kind.in_(("integer", "real")), value == want)
+    return and_(kind == "text", value == str(want))
 
 
-def _sqlite_value_eq(col: Any, key: str, value: Any) -> ColumnElement[bool]:
-    # Let SQLite normalise both sides the same way: json_extract of the stored document
-    # and json_extract of the JSON-encoded filter value.
-    left = func.json_extract(col, _sqlite_path(key))
-    right = func.json_extract(literal(json_dumps(value)), "$")
-    if value is None:
-        return left.is_(None)
-    return left == right
+def _sqlite_contains(doc: Any, obj: dict[str, Any]) -> ColumnElement[bool]:
+    """`doc @> obj` for a JSON object `obj`, on a JSON text expression. Keys are matched
+    through `json_each` (no JSON-path quoting, so any key works)."""
+    clauses = []
+    for key, want in obj.items():
+        elem = func.json_each(doc).table_valued("key", "type", "value").alias()
+        clauses.append(
+            exists(
+                select(literal(1))
+                .select_from(elem)
+                .where(elem.c.key == key, _sqlite_matches(elem, want))
+            )
+        )
+    return and_(*clauses)
 
 
 def contains(col: Any, dialect: str, obj: dict[str, Any] | None) -> ColumnElement[bool]:
-    """`col @> obj` (JSON containment of top-level keys)."""
+    """`col @> obj` (JSON containment, recursive, the same on both dialects)."""
     if not obj:
         return true()
     if dialect == "postgresql":
         return col.op("@>")(func.cast(literal(json_dumps(obj)), JSONB))
-    return and_(*(_sqlite_value_eq(col, k, v) for k, v in obj.items()))
+    return _sqlite_contains(col, obj)
 
 
 def _list_contains(col: Any, dialect: str, key: str, value: Any) -> ColumnElement[bool]:
     items = value if isinstance(value, list) else [value]
-    if dialect == "postgresql":
-        return col[key].op("@>")(func.cast(literal(json_dumps(items)), JSONB))
-    clauses = []
-    for item in items:
-        each = func.json_each(col, _sqlite_path(key)).table_valued("value")
-        clauses.append(
-            exists(
-                select(literal(1))
-                .select_from(each)
-                .where(each.c.value == func.json_extract(literal(json_dumps(item)), "$"))
-            )
-        )
-    return and_(*clauses)
+    return contains(col, dialect, {key: items})
 
 
 def _field(col: Any, dialect: str, key: str, cond: Any) -> ColumnElement[bool]:

@@ -8,7 +8,12 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphport.server.storage.common import row_dict, rows_dicts, sorted_page
+from graphport.server.storage.common import (
+    insert_ignoring_conflict,
+    row_dict,
+    rows_dicts,
+    sorted_page,
+)
 from graphport.server.storage.filters import auth_filter, contains
 from graphport.server.storage.schema import threads
 
@@ -54,6 +59,12 @@ async def get(
 async def insert_new(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any]:
     await conn.execute(insert(threads).values(**row))
     return row
+
+
+async def insert_if_absent(conn: AsyncConnection, row: dict[str, Any]) -> bool:
+    """Insert unless a thread with this id exists (atomically); whether it was inserted."""
+    result = await conn.execute(insert_ignoring_conflict(conn, threads, row, "thread_id"))
+    return result.first() is not None
 
 
 async def set_fields(conn: AsyncConnection, thread_id: str, **fields: Any) -> None:
