@@ -266,10 +266,6 @@ class ServerAuth:
         # Test hook: sees every authorization request (caller, resource, action, value).
         self.observer: Observer | None = None
 
-    @property
-    def enforcing(self) -> bool:
-        return self.backend is not None
-
     def caller(self, user: Any, permissions: list[str], headers: dict[str, str]) -> Caller:
         authorizer = self.authorize if self.backend is not None else _allow_all
         return Caller(user, list(permissions), authorizer, headers)
@@ -298,8 +294,8 @@ class ServerAuth:
             status = 401 if e.status_code == 401 else 403
             headers = dict(e.headers) if getattr(e, "headers", None) else None
             raise AuthRejected(status, str(e.detail), headers) from None
-        except AssertionError as e:
-            raise AuthRejected(403, str(e) or "Forbidden") from None
+        except AssertionError:
+            raise AuthRejected(403, "Forbidden") from None
         except Exception:
             logger.exception("The authenticator raised")
             raise AuthRejected(403, "Forbidden") from None

@@ -189,7 +189,7 @@ def install(app: FastAPI, settings: Settings, config: LangGraphConfig) -> Server
     elif settings.api_key:
         logger.info("Auth: a shared API key is required in the x-api-key header")
     else:
-        logger.warning("Auth: none - anyone who can reach this server can use the API")
+        logger.info("Auth: none - anyone who can reach this server can use the API")
 
     disabled = {f for f in FAMILIES if http.get(f"disable_{f}")}
 
