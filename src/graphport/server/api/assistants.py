@@ -31,7 +31,7 @@ Who = Depends(deps.caller)
 async def create_assistant(body: AssistantCreate, core: Core = Ctx, caller: Caller = Who) -> JSON:
     data = body.data()
     if data["assistant_id"] is not None:
-        valid_uuid(data["assistant_id"], "assistant")
+        data["assistant_id"] = valid_uuid(data["assistant_id"], "assistant")
     return JSON(await service.create(core, caller, data))
 
 
@@ -63,7 +63,7 @@ async def patch_assistant(
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> JSON:
-    valid_uuid(assistant_id, "assistant")
+    assistant_id = valid_uuid(assistant_id, "assistant")
     data = (body or AssistantPatch()).data()
     return JSON(await service.patch(core, caller, assistant_id, data))
 
@@ -75,7 +75,7 @@ async def delete_assistant(
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> Response:
-    valid_uuid(assistant_id, "assistant")
+    assistant_id = valid_uuid(assistant_id, "assistant")
     await service.delete(core, caller, assistant_id, delete_threads=truthy(delete_threads))
     return Response(status_code=204)
 
@@ -95,7 +95,7 @@ async def get_assistant_graph(
     assistant_id: str, xray: str | None = None, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
     resolved = core.registry.resolve_assistant_id(assistant_id)
-    valid_uuid(resolved, "assistant")
+    resolved = valid_uuid(resolved, "assistant")
     return JSON(await service.graph(core, caller, resolved, _xray(xray)))
 
 
@@ -108,7 +108,7 @@ async def get_assistant_schemas(assistant_id: str, core: Core = Ctx, caller: Cal
 async def get_assistant_subgraphs(
     assistant_id: str, recurse: str | None = None, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
-    valid_uuid(assistant_id, "assistant")
+    assistant_id = valid_uuid(assistant_id, "assistant")
     return JSON(await service.subgraphs(core, caller, assistant_id, None, truthy(recurse)))
 
 
@@ -120,7 +120,7 @@ async def get_assistant_subgraphs_ns(
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> JSON:
-    valid_uuid(assistant_id, "assistant")
+    assistant_id = valid_uuid(assistant_id, "assistant")
     return JSON(await service.subgraphs(core, caller, assistant_id, namespace, truthy(recurse)))
 
 
@@ -131,7 +131,7 @@ async def list_assistant_versions(
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> JSON:
-    valid_uuid(assistant_id, "assistant")
+    assistant_id = valid_uuid(assistant_id, "assistant")
     data = (body or AssistantVersionsSearch()).data()
     return JSON(await service.versions(core, caller, assistant_id, data))
 
@@ -140,5 +140,5 @@ async def list_assistant_versions(
 async def set_latest_assistant_version(
     assistant_id: str, body: AssistantLatest, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
-    valid_uuid(assistant_id, "assistant")
+    assistant_id = valid_uuid(assistant_id, "assistant")
     return JSON(await service.set_latest(core, caller, assistant_id, body.version))

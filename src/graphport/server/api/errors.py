@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphport.server.api.responses import JSON
 from graphport.server.errors import GraphportError
@@ -52,7 +53,36 @@ def install(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSON:
         return JSON({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSON:
-        logger.exception("Unhandled error on %s %s", request.method, request.url.path)
-        return JSON({"detail": f"Internal error: {type(exc).__name__}"}, status_code=500)
+    # Not `exception_handler(Exception)`: Starlette runs that one in its outermost
+    # middleware and re-raises afterwards, so the server closes the connection under a
+    # keep-alive client. Caught here, a 500 is an ordinary response.
+    app.add_middleware(UnexpectedErrors)
+
+
+class UnexpectedErrors:
+    """Unhandled exceptions become `500 {"detail": "Internal error: <type>"}` (logged with
+    their traceback), unless the response had already started."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            if started:
+                raise
+            logger.exception("Unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            response = JSON({"detail": f"Internal error: {type(exc).__name__}"}, status_code=500)
+            await response(scope, receive, send)

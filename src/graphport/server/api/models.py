@@ -3,6 +3,7 @@ are typed so a bad value is a 422 naming the field. They also make the OpenAPI d
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -73,37 +74,57 @@ def _ttl_object(value: Any) -> Any:
     return value
 
 
-def _nul_path(value: Any, path: str = "") -> str | None:
-    """Where a NUL character occurs in a JSON document (a key or a string), if anywhere."""
+_INT64 = range(-(2**63), 2**63)
+
+
+def _unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
+    """Where a JSON document holds something neither database can store, and what: NUL in
+    a key or string (PostgreSQL text/JSONB), integers beyond 64 bits, NaN or infinities
+    (the JSON encoder)."""
+    here = path or "body"
     if isinstance(value, str):
-        return path or "body" if "\x00" in value else None
+        return (here, "NUL") if "\x00" in value else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return None if value in _INT64 else (here, "int")
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (here, "float")
     if isinstance(value, dict):
         for key, item in value.items():
-            here = f"{path}.{key}" if path else str(key)
+            inner = f"{path}.{key}" if path else str(key)
             if isinstance(key, str) and "\x00" in key:
-                return here
-            found = _nul_path(item, here)
+                return inner, "NUL"
+            found = _unstorable(item, inner)
             if found:
                 return found
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            found = _nul_path(item, f"{path}[{i}]")
+            found = _unstorable(item, f"{path}[{i}]")
             if found:
                 return found
     return None
 
 
+_UNSTORABLE = {
+    "NUL": "strings and property names must not contain NUL (\\u0000)",
+    "int": "integers must fit in 64 bits",
+    "float": "numbers must be finite (no NaN or Infinity)",
+}
+
+
 class SafeBody(Body):
-    """A body whose strings and property names may not contain NUL (spec 1.5): PostgreSQL
-    cannot store it in text or JSONB, so both backends reject it the same way up front."""
+    """A body both backends can store as given (spec 1.5 rejects NUL in property names;
+    PostgreSQL cannot hold NUL anywhere), rejected the same way up front on both."""
 
     @model_validator(mode="before")
     @classmethod
-    def _reject_nul(cls, data: Any) -> Any:
-        where = _nul_path(data)
-        if where:
+    def _reject_unstorable(cls, data: Any) -> Any:
+        found = _unstorable(data)
+        if found:
+            where, kind = found
             where = where.replace("\x00", "\\u0000")
-            raise ValueError(f"{where}: strings and property names must not contain NUL (\\u0000)")
+            raise ValueError(f"{where}: {_UNSTORABLE[kind]}")
         return data
 
 
@@ -123,6 +144,10 @@ AssistantSelect = Literal[
 ]
 
 
+# The width of the name column.
+AssistantName = Annotated[str, Field(max_length=255)]
+
+
 class AssistantCreate(SafeBody):
     graph_id: str
     assistant_id: str | None = None
@@ -130,7 +155,7 @@ class AssistantCreate(SafeBody):
     context: JSONObject | None = None
     metadata: JSONObject | None = None
     if_exists: Literal["raise", "do_nothing"] | None = None
-    name: str | None = None
+    name: AssistantName | None = None
     description: str | None = None
 
 
@@ -139,7 +164,7 @@ class AssistantPatch(SafeBody):
     config: JSONObject | None = None
     context: JSONObject | None = None
     metadata: JSONObject | None = None
-    name: str | None = None
+    name: AssistantName | None = None
     description: str | None = None
 
 

@@ -8,11 +8,12 @@ from graphport.server.errors import Unprocessable
 
 
 def valid_uuid(value: str, kind: str) -> str:
+    """The id in canonical form (lower-case, hyphenated): `uuid.UUID` also accepts braces,
+    `urn:uuid:` and missing hyphens, which would not match (or fit) the stored ids."""
     try:
-        uuid.UUID(value)
+        return str(uuid.UUID(value))
     except (ValueError, AttributeError, TypeError):
         raise Unprocessable(f"Invalid {kind} ID: must be a UUID") from None
-    return value
 
 
 def truthy(value: str | None) -> bool:

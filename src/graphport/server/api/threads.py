@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from graphport.server.api import deps
@@ -19,7 +19,6 @@ from graphport.server.api.models import (
 from graphport.server.api.params import truthy, valid_uuid
 from graphport.server.api.responses import JSON, page, select_fields
 from graphport.server.core import Core
-from graphport.server.errors import Unprocessable
 from graphport.server.services import extract as extractor
 from graphport.server.services import threads as service
 from graphport.server.services.caller import Caller
@@ -36,7 +35,7 @@ async def create_thread(
 ) -> JSON:
     data = (body or ThreadCreate()).data()
     if data["thread_id"] is not None:
-        valid_uuid(data["thread_id"], "thread")
+        data["thread_id"] = valid_uuid(data["thread_id"], "thread")
     return JSON(await service.create(core, caller, data))
 
 
@@ -46,9 +45,10 @@ async def search_threads(
 ) -> JSON:
     body = body or ThreadSearch()
     paths = extractor.parse(body.extract) if body.extract else None
-    for thread_id in body.ids or []:
-        valid_uuid(thread_id, "thread")
-    rows, offset, more = await service.search(core, caller, body.data())
+    data = body.data()
+    if body.ids is not None:
+        data["ids"] = [valid_uuid(thread_id, "thread") for thread_id in body.ids]
+    rows, offset, more = await service.search(core, caller, data)
     if paths:
         for row in rows:
             row["extracted"] = extractor.apply(row, paths)
@@ -65,9 +65,8 @@ async def count_threads(
 
 @router.post("/prune")
 async def prune_threads(body: ThreadPrune, core: Core = Ctx, caller: Caller = Who) -> JSON:
-    for thread_id in body.thread_ids:
-        valid_uuid(thread_id, "thread")
-    pruned = await service.prune(core, caller, body.thread_ids, body.strategy)
+    thread_ids = [valid_uuid(thread_id, "thread") for thread_id in body.thread_ids]
+    pruned = await service.prune(core, caller, thread_ids, body.strategy)
     return JSON({"pruned_count": pruned})
 
 
@@ -87,7 +86,7 @@ async def patch_thread(
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> Response:
-    valid_uuid(thread_id, "thread")
+    thread_id = valid_uuid(thread_id, "thread")
     row = await service.patch(core, caller, thread_id, (body or ThreadPatch()).data())
     if prefer and "return=minimal" in prefer:
         return Response(status_code=204)
@@ -109,7 +108,7 @@ async def copy_thread(thread_id: str, core: Core = Ctx, caller: Caller = Who) ->
 async def get_thread_state(
     thread_id: str, subgraphs: str | None = None, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
-    valid_uuid(thread_id, "thread")
+    thread_id = valid_uuid(thread_id, "thread")
     return JSON(await service.get_state(core, caller, thread_id, subgraphs=truthy(subgraphs)))
 
 
@@ -121,7 +120,7 @@ async def get_thread_state_at(
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> JSON:
-    valid_uuid(thread_id, "thread")
+    thread_id = valid_uuid(thread_id, "thread")
     checkpoint = {"checkpoint_id": checkpoint_id, "checkpoint_ns": ""}
     return JSON(
         await service.get_state(core, caller, thread_id, checkpoint, subgraphs=truthy(subgraphs))
@@ -132,7 +131,7 @@ async def get_thread_state_at(
 async def get_thread_state_at_checkpoint(
     thread_id: str, body: StateAtCheckpoint, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
-    valid_uuid(thread_id, "thread")
+    thread_id = valid_uuid(thread_id, "thread")
     checkpoint = body.checkpoint.data()
     return JSON(
         await service.get_state(core, caller, thread_id, checkpoint, subgraphs=body.subgraphs)
@@ -146,7 +145,7 @@ async def update_thread_state(
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> JSON:
-    valid_uuid(thread_id, "thread")
+    thread_id = valid_uuid(thread_id, "thread")
     data = (body or ThreadStateUpdate()).data()
     thread = await service.fetch(core, caller, thread_id, "update", metadata={})
     return JSON(await service.update_state(core, thread, data, caller=caller))
@@ -155,14 +154,13 @@ async def update_thread_state(
 @router.get("/{thread_id}/history")
 async def get_thread_history(
     thread_id: str,
-    limit: int = 1,
+    # default 1, as in the official handler (its openapi says 10; spec 7.7)
+    limit: int = Query(1, ge=1, le=1000),
     before: str | None = None,
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> JSON:
-    valid_uuid(thread_id, "thread")
-    if not 1 <= limit <= 1000:
-        raise Unprocessable("limit: must be between 1 and 1000")
+    thread_id = valid_uuid(thread_id, "thread")
     body = {"limit": limit, "before": before}
     return JSON(await service.history(core, caller, thread_id, body))
 
@@ -174,6 +172,6 @@ async def search_thread_history(
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> JSON:
-    valid_uuid(thread_id, "thread")
+    thread_id = valid_uuid(thread_id, "thread")
     data = (body or ThreadStateSearch()).data()
     return JSON(await service.history(core, caller, thread_id, data))
