@@ -175,3 +175,34 @@ async def test_failed_startup_raises() -> None:
 
     with pytest.raises(RuntimeError, match="no database"):
         await Lifespan(failing).startup()  # type: ignore[arg-type]
+
+
+async def test_closing_an_idle_starlette_stream_is_prompt_and_clean() -> None:
+    # Starlette stops a stream on `http.disconnect` only if the server says ASGI < 2.4; told
+    # 2.4, it waits for its next send to fail (an idle SSE stream: the next heartbeat), so
+    # closing took the whole disconnect grace, and the failed send surfaced as an app error.
+    from starlette.responses import StreamingResponse
+
+    closed = threading.Event()
+    errors: list[BaseException] = []
+
+    async def idle() -> Any:
+        try:
+            yield b"event: values\r\ndata: {}\r\nid: 1\r\n\r\n"
+            await asyncio.sleep(30)
+        finally:
+            closed.set()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        try:
+            await StreamingResponse(idle(), media_type="text/event-stream")(scope, receive, send)
+        except BaseException as exc:
+            errors.append(exc)
+            raise
+
+    async with get_client(app=app) as client:
+        stream = client.http.stream("/idle", "GET")
+        assert (await asyncio.wait_for(anext(stream), 5)).id == "1"
+        async with asyncio.timeout(1):
+            await stream.aclose()
+    assert closed.is_set() and errors == []

@@ -184,6 +184,36 @@ async def test_join_stream_resumes_at_its_own_url() -> None:
     assert resume.headers["last-event-id"] == "5"
 
 
+async def test_join_stream_resumes_with_its_query_despite_a_location() -> None:
+    # Servers send join streams a `Location` without the query; resuming there would drop
+    # the join's filter (and `cancel_on_disconnect`), so the join repeats its own URL.
+    server = Server(
+        stream_response(
+            sse("custom", {"n": 1}, "5"), error=httpx.ReadError("reset"), headers=LOCATION
+        ),
+        stream_response(sse("custom", {"n": 2}, "6"), sse("end", None), headers=LOCATION),
+    )
+    async with client_for(server) as client:
+        stream = client.runs.join_stream("t", "r", stream_mode="custom", cancel_on_disconnect=True)
+        parts = [p async for p in stream]
+    assert [p.id for p in parts] == ["5", "6", "6"]
+    first, resume = server.requests
+    assert resume.url == first.url
+    assert dict(resume.url.params) == {"cancel_on_disconnect": "true", "stream_mode": "custom"}
+    assert resume.headers["last-event-id"] == "5"
+
+
+async def test_join_refetches_its_own_url_despite_a_location() -> None:
+    server = Server(
+        stream_response(b"\n", error=httpx.ReadError("reset"), headers={"location": "/elsewhere"}),
+        httpx.Response(200, json={"n": 3}),
+    )
+    async with client_for(server) as client:
+        assert await client.runs.join("t", "r", params={"cancel_on_disconnect": "true"}) == {"n": 3}
+    first, again = server.requests
+    assert again.url == first.url and again.url.params["cancel_on_disconnect"] == "true"
+
+
 async def test_stream_v2_parts_and_run_created_callback() -> None:
     server = Server(
         stream_response(

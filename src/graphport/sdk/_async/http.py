@@ -119,7 +119,7 @@ class HttpClient:
         """Send a request whose JSON answer comes when a run ends (wait, join, cancel+wait).
 
         The server sends whitespace keep-alives until the document. If the body is cut off,
-        the response's `Location` (or the URL of a GET) is fetched again, with back-off, up to
+        the response's `Location` (a GET: its own URL) is fetched again, with back-off, up to
         `reconnect_limit` times, through restarts (refused connections, 429, 5xx).
         """
         request = self._build(method, path, json, params, headers)
@@ -128,11 +128,12 @@ class HttpClient:
             if on_response:
                 on_response(response)
             await self._raise_for_status(response)
+            # A GET (join) is fetched again as it was: a `Location` would drop its query.
             location = response.headers.get("location")
-            if location:
-                location = same_origin(self.client.base_url, location)
-            elif method == "GET":
+            if method == "GET":
                 location = str(request.url)
+            elif location:
+                location = same_origin(self.client.base_url, location)
             if not location or reconnect_limit <= 0:
                 return decode_json(await response.aread())
             try:

@@ -31,8 +31,9 @@ _BODY_HEADERS = frozenset({"content-type", "content-length", "last-event-id"})
 class StreamCursor:
     """Where an SSE stream can be resumed from, and how often resuming has failed in a row.
 
-    The reconnect URL is the response's `Location`, or the request URL of a GET stream (a
-    join stream is its own resume point). `failures` resets whenever an event arrives.
+    The reconnect URL is the first response's `Location`, or the request URL of a GET stream
+    (a join stream is its own resume point, query included). `failures` resets whenever an
+    event arrives.
     """
 
     def __init__(self, backoff: Backoff, request_headers: Mapping[str, str]) -> None:
@@ -44,11 +45,18 @@ class StreamCursor:
         self.failures = 0
 
     def adopt(self, base_url: httpx.URL, response: httpx.Response) -> None:
-        """Learn the reconnect URL from a successful stream response."""
-        if location := response.headers.get("location"):
-            self.location = same_origin(base_url, location)
-        elif self.location is None and response.request.method == "GET":
+        """Learn the reconnect URL from a successful stream response.
+
+        A create-stream (POST) resumes at its `Location`. A GET stream (a join) resumes by
+        repeating itself: servers send join streams a `Location` too, but without the query,
+        and following it would drop the join's `stream_mode` filter and `cancel_on_disconnect`.
+        """
+        if self.location is not None:
+            return  # known since the first response; resumed streams keep resuming there
+        if response.request.method == "GET":
             self.location = str(response.request.url)
+        elif location := response.headers.get("location"):
+            self.location = same_origin(base_url, location)
 
     def observe(self, part: StreamPart) -> None:
         """Record an event: its id is the resume point, and progress earns fresh attempts."""
