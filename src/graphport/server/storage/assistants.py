@@ -8,10 +8,11 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphport.server.storage.common import (
+    count_where,
     insert_ignoring_conflict,
     row_dict,
     rows_dicts,
-    sorted_page,
+    search_page,
 )
 from graphport.server.storage.filters import auth_filter, contains
 from graphport.server.storage.schema import assistant_versions, assistants
@@ -136,22 +137,19 @@ async def search(
     **where: Any,
 ) -> tuple[list[dict[str, Any]], bool]:
     """A page of assistants and whether another page follows."""
-    q = sorted_page(
-        select(assistants).where(_where(conn, **where)),
+    return await search_page(
+        conn,
         assistants,
+        _where(conn, **where),
         sort_by=sort_by,
         sort_order=sort_order,
         limit=limit,
         offset=offset,
-        tiebreak="assistant_id",
     )
-    rows = rows_dicts((await conn.execute(q)).all())
-    return rows[:limit], len(rows) > limit
 
 
 async def count(conn: AsyncConnection, **where: Any) -> int:
-    q = select(func.count()).select_from(assistants).where(_where(conn, **where))
-    return int((await conn.execute(q)).scalar_one())
+    return await count_where(conn, assistants, _where(conn, **where))
 
 
 async def versions(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Select, Table
+from sqlalchemy import Insert, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,21 +19,29 @@ def rows_dicts(rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-def sorted_page(
-    query: Select[Any],
+async def search_page(
+    conn: AsyncConnection,
     table: Table,
+    where: Any,
     *,
     sort_by: str,
     sort_order: str,
     limit: int,
     offset: int,
-    tiebreak: str,
-) -> Select[Any]:
-    """Order by a column (with a unique tie-break) and fetch one extra row to detect a next page."""
+) -> tuple[list[dict[str, Any]], bool]:
+    """A page of rows ordered by `sort_by` (the primary key breaks ties), and whether
+    another page follows (one extra row is fetched to know)."""
     col = table.c[sort_by]
-    tie = table.c[tiebreak]
+    (tie,) = table.primary_key.columns
     order = (col.asc(), tie.asc()) if sort_order == "asc" else (col.desc(), tie.desc())
-    return query.order_by(*order).limit(limit + 1).offset(offset)
+    q = select(table).where(where).order_by(*order).limit(limit + 1).offset(offset)
+    rows = rows_dicts((await conn.execute(q)).all())
+    return rows[:limit], len(rows) > limit
+
+
+async def count_where(conn: AsyncConnection, table: Table, where: Any) -> int:
+    q = select(func.count()).select_from(table).where(where)
+    return int((await conn.execute(q)).scalar_one())
 
 
 def insert_ignoring_conflict(

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphport.server.storage.common import (
+    count_where,
     insert_ignoring_conflict,
     row_dict,
     rows_dicts,
-    sorted_page,
+    search_page,
 )
 from graphport.server.storage.filters import auth_filter, contains
 from graphport.server.storage.schema import threads
@@ -85,22 +86,19 @@ async def search(
     sort_order: str,
     **where: Any,
 ) -> tuple[list[dict[str, Any]], bool]:
-    q = sorted_page(
-        select(threads).where(_where(conn, **where)),
+    return await search_page(
+        conn,
         threads,
+        _where(conn, **where),
         sort_by=sort_by,
         sort_order=sort_order,
         limit=limit,
         offset=offset,
-        tiebreak="thread_id",
     )
-    rows = rows_dicts((await conn.execute(q)).all())
-    return rows[:limit], len(rows) > limit
 
 
 async def count(conn: AsyncConnection, **where: Any) -> int:
-    q = select(func.count()).select_from(threads).where(_where(conn, **where))
-    return int((await conn.execute(q)).scalar_one())
+    return await count_where(conn, threads, _where(conn, **where))
 
 
 async def ids_matching(
