@@ -79,6 +79,25 @@ class RunEngine:
                     )
         await self.wakeup.notify()
 
+    # --- claim at creation (a run whose thread is idle skips the queue round trip) ---------
+
+    def reserve_slot(self) -> bool:
+        """A free slot of the local worker, promised to a run being created; follow with
+        `start_claimed` (the run was inserted with `claimed_fields`) or `release_slot`."""
+        return self.worker is not None and self.worker.reserve()
+
+    def release_slot(self) -> None:
+        assert self.worker is not None
+        self.worker.release()
+
+    def claimed_fields(self, now: Any) -> dict[str, Any]:
+        assert self.worker is not None
+        return self.worker.lease(now)
+
+    def start_claimed(self, run: dict[str, Any]) -> None:
+        assert self.worker is not None
+        self.worker.adopt(run)
+
     # --- queries used by services -------------------------------------------------------
 
     async def has_inflight(self, thread_id: str) -> bool:

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from graphport.server import serde
@@ -54,7 +54,11 @@ class Worker:
         self.owner = f"worker-{uuid.uuid4().hex[:12]}"
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._cancel: dict[str, str] = {}
+        # Runs past their graph, being finalized: a late cancel must not interrupt that.
+        self._finalizing: set[str] = set()
         self._queued_behind: dict[str, bool] = {}
+        # Slots promised to runs being claimed at creation (see `reserve`).
+        self._reserved = 0
         self._loop_task: asyncio.Task[None] | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -89,7 +93,7 @@ class Worker:
         """Start claimable runs up to the concurrency limit; returns how long to sleep:
         0 when full (a finishing run wakes us), else until the next delayed run is due
         (after_seconds), at most a second (the polling fallback)."""
-        while len(self._tasks) < self.concurrency:
+        while len(self._tasks) + self._reserved < self.concurrency:
             now = serde.utcnow()
             async with self.core.db.begin() as conn:
                 run = await run_store.claim(
@@ -104,9 +108,42 @@ class Worker:
             self._tasks[run["run_id"]] = task
         return 1.0
 
+    # --- claim at creation ---------------------------------------------------------------
+
+    def reserve(self) -> bool:
+        """Promise a free slot to a run about to be inserted already claimed by this worker
+        (its thread idle, nothing delayed): it skips the queue's wake-up and claim round
+        trip. Exactly one of `adopt` or `release` must follow."""
+        if len(self._tasks) + self._reserved >= self.concurrency:
+            return False
+        self._reserved += 1
+        return True
+
+    def release(self) -> None:
+        self._reserved -= 1
+
+    def lease(self, now: datetime) -> dict[str, Any]:
+        """The columns a claim sets (storage.runs.claim), for a run inserted claimed."""
+        return {
+            "status": "running",
+            "started_at": now,
+            "lease_owner": self.owner,
+            "lease_expires_at": now + timedelta(seconds=LEASE_SECONDS),
+            "attempt": 1,
+        }
+
+    def adopt(self, run: dict[str, Any]) -> None:
+        """Start a run inserted with `lease` (its reserved slot becomes its task)."""
+        self._reserved -= 1
+        self._tasks[run["run_id"]] = asyncio.create_task(
+            self._run(run), name=f"run-{run['run_id']}"
+        )
+
     # --- cancel -------------------------------------------------------------------------
 
     async def cancel_local(self, run_id: str, action: str) -> None:
+        if run_id in self._finalizing:
+            return  # the graph is done; the run ends with its own status
         task = self._tasks.get(run_id)
         self._cancel[run_id] = action
         if task is not None and not task.done():
@@ -148,6 +185,9 @@ class Worker:
             logger.warning("Run %s failed: %s: %s", run_id, type(e).__name__, e)
         finally:
             heartbeat.cancel()
+        # From here on cancels are ignored (cancel_local): the graph has stopped, and an
+        # interrupted finalize would leave the run `running` and its stream open.
+        self._finalizing.add(run_id)
         try:
             if error is not None:
                 await publish("error", error_payload(error))
@@ -155,6 +195,7 @@ class Worker:
         except Exception:
             logger.exception("Finalizing run %s failed", run_id)
         finally:
+            self._finalizing.discard(run_id)
             was_full = len(self._tasks) >= self.concurrency
             self._tasks.pop(run_id, None)
             self._cancel.pop(run_id, None)

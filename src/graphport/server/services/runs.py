@@ -133,7 +133,9 @@ def build_kwargs(
 async def create_run(
     core: Core, caller: Caller, body: dict[str, Any], *, thread_id: str | None
 ) -> dict[str, Any]:
-    """Insert a pending run (creating the thread when needed) and wake a worker."""
+    """Insert a run (creating the thread when needed): claimed by the local worker and
+    started at once when it has a free slot and the thread nothing in flight, else pending
+    for the queue (a worker is woken)."""
     stateless = thread_id is None
     if stateless and (body.get("command") or {}).get("resume") is not None:
         raise BadRequest("You must provide a thread_id when resuming.")
@@ -164,6 +166,58 @@ async def create_run(
             "assistants", "read", {"assistant_id": assistant_id, "metadata": {}}
         )
     now = utcnow()
+    # With a free local slot, a run whose thread has nothing in flight is inserted already
+    # claimed and started right away: no wake-up, no claim transaction. Same row, same worker.
+    slot = not value["after_seconds"] and core.engine.reserve_slot()
+    try:
+        run, inflight = await _insert(
+            core,
+            caller,
+            body,
+            value,
+            (flt, a_flt),
+            now,
+            stateless=stateless,
+            temporary=temporary,
+            slot=slot,
+        )
+    except BaseException:
+        if slot:
+            core.engine.release_slot()
+        raise
+    claimed = run["status"] == "running"
+    if claimed:
+        core.engine.start_claimed(run)
+    elif slot:
+        core.engine.release_slot()
+    if inflight and strategy in ("interrupt", "rollback"):
+        await core.engine.cancel(
+            inflight,
+            strategy,
+            reason=f"superseded by run {run_id} (multitask_strategy={strategy})",
+        )
+    if not claimed:
+        await core.engine.wakeup.notify()
+    return public(run)
+
+
+async def _insert(
+    core: Core,
+    caller: Caller,
+    body: dict[str, Any],
+    value: dict[str, Any],
+    filters: tuple[Any, Any],
+    now: Any,
+    *,
+    stateless: bool,
+    temporary: bool,
+    slot: bool,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The create transaction: thread (found or created), multitask check, run row
+    (inserted claimed when `slot` and the thread has nothing in flight)."""
+    assistant_id, thread_id, run_id = value["assistant_id"], value["thread_id"], value["run_id"]
+    strategy, if_not_exists = value["multitask_strategy"], value["if_not_exists"]
+    flt, a_flt = filters
     async with core.db.begin() as conn:
         assistant = await assistant_store.get(conn, assistant_id, a_flt)
         if assistant is None or assistant["graph_id"] not in core.registry.graph_ids:
@@ -175,8 +229,9 @@ async def create_run(
         )
         created = thread is None
         if created:
+            # Without an auth filter, "not found" already means "doesn't exist".
             if if_not_exists != "create" or (
-                not stateless and await thread_store.get(conn, thread_id)
+                not stateless and flt is not None and await thread_store.get(conn, thread_id)
             ):
                 raise NotFound("Thread or assistant not found.")
             # Created by the run: the thread starts with the run's metadata (spec 6.14).
@@ -234,19 +289,14 @@ async def create_run(
                 }
             },
         }
+        if slot and not inflight:
+            run.update(core.engine.claimed_fields(now))
         if created:
             await thread_store.insert_new(conn, {**thread, **thread_fields})
         else:
             await thread_store.set_fields(conn, thread_id, **thread_fields)
         await store.insert_new(conn, run)
-    if inflight and strategy in ("interrupt", "rollback"):
-        await core.engine.cancel(
-            inflight,
-            strategy,
-            reason=f"superseded by run {run_id} (multitask_strategy={strategy})",
-        )
-    await core.engine.wakeup.notify()
-    return public(run)
+    return run, inflight
 
 
 # --- reading and managing runs ---------------------------------------------------------
