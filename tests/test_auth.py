@@ -557,3 +557,25 @@ async def test_in_process_noauth_root_path_bypasses_auth(tmp_path: Path) -> None
         async with httpx.AsyncClient(transport=outside, base_url="http://t") as http:
             assert (await http.post("/threads/search", json={})).status_code == 401
             assert (await http.post("/noauth/threads/search", json={})).status_code == 401
+
+
+async def test_ended_stateless_run_stays_private(auth_server: TestServer) -> None:
+    """A temporary run's rows go with its thread when it ends, but its events stay
+    replayable for a while: only its owner may rejoin them."""
+    a = {"Authorization": "Bearer token-a"}
+    b = {"Authorization": "Bearer token-b"}
+    async with httpx.AsyncClient(base_url=auth_server.url, timeout=30) as http:
+        r = await http.post(
+            "/runs/wait", json={"assistant_id": "echo", "input": msgs("mine")}, headers=a
+        )
+        assert r.status_code == 200
+        run_id = r.headers["content-location"].rsplit("/", 1)[-1]
+        # The run has ended and its thread is gone, yet its owner can still replay it.
+        r = await http.get(f"/runs/{run_id}", headers=a)
+        assert (r.status_code, r.json()["status"]) == (200, "success")
+        r = await http.get(f"/runs/{run_id}/stream", headers={**a, "Last-Event-ID": "-"})
+        assert r.status_code == 200 and "event: values" in r.text
+        # Nobody else can, not even knowing the id.
+        assert (await http.get(f"/runs/{run_id}", headers=b)).status_code == 404
+        r = await http.get(f"/runs/{run_id}/stream", headers={**b, "Last-Event-ID": "-"})
+        assert r.status_code == 404

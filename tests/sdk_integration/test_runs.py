@@ -385,11 +385,6 @@ async def test_reject_a_second_run_on_a_busy_thread(client: Any) -> None:
     await client.runs.cancel(thread_id, first["run_id"], wait=True)
 
 
-@pytest.mark.xfail(
-    reason="server: a stateless run deleted on completion runs without a checkpointer, so it "
-    "streams no `checkpoints` events (and `debug` has no checkpoint entries)",
-    strict=False,
-)
 async def test_stateless_stream_checkpoints(client: Any) -> None:
     parts = await collect(
         client.runs.stream(None, "counter", input={"count": 1}, stream_mode="checkpoints")

@@ -8,6 +8,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from graphport.server.errors import Unprocessable
 
@@ -52,8 +53,23 @@ class Broker(ABC):
         """Append an event to the run's and the thread's channel; returns its id."""
 
     @abstractmethod
-    async def finish(self, run_id: str, thread_id: str, data: bytes) -> None:
-        """Close the run channel (subscribers stop after draining) and start its retention."""
+    async def finish(
+        self,
+        run_id: str,
+        thread_id: str,
+        data: bytes,
+        *,
+        epitaph: dict[str, Any] | None = None,
+    ) -> None:
+        """Close the run channel (subscribers stop after draining) and start its retention.
+
+        `epitaph` is kept as long as the events, for runs whose rows are deleted when they
+        end (temporary stateless runs): the final run and its thread's metadata, so the run
+        can still be authorized and rejoined while its events are replayable."""
+
+    @abstractmethod
+    async def epitaph(self, run_id: str) -> dict[str, Any] | None:
+        """What `finish` kept for a run, if it is still retained."""
 
     @abstractmethod
     def subscribe_run(

@@ -154,15 +154,32 @@ class RunEngine:
                     status = "interrupted" if thread["interrupts"] else "idle"
                     await thread_store.set_fields(conn, run["thread_id"], status=status)
         if ok:
+            epitaph = None
             if run["kwargs"].get("temporary"):
                 async with self.core.db.begin() as conn:
-                    await thread_store.delete_many(conn, [run["thread_id"]])
+                    epitaph = await self.drop_temporary_thread(conn, run, "interrupted", now)
             await self.broker.finish(
                 run["run_id"],
                 run["thread_id"],
                 serde.dumps({"status": "run_done", "run_id": run["run_id"]}),
+                epitaph=epitaph,
             )
         return ok
+
+    async def drop_temporary_thread(
+        self, conn: Any, run: dict[str, Any], status: str, now: Any
+    ) -> dict[str, Any]:
+        """Delete a finished temporary run's thread (its run rows cascade) and return the
+        epitaph the broker keeps: the final run and the thread's metadata for auth."""
+        thread = await thread_store.get(conn, run["thread_id"])
+        await thread_store.delete_many(conn, [run["thread_id"]])
+        final = {
+            k: v
+            for k, v in run.items()
+            if k not in ("attempt", "started_at", "ended_at", "lease_owner", "lease_expires_at")
+        }
+        final.update(status=status, updated_at=now)
+        return {"run": final, "thread_metadata": thread["metadata"] if thread else {}}
 
     async def wait_stopped(self, run_ids: list[str], timeout: float = 30.0) -> None:
         """Return once these runs are no longer in flight (bounded by `timeout`)."""

@@ -39,6 +39,19 @@ def _send(obj: Any) -> Any:
     return obj
 
 
+# Stream modes that report checkpoints: a temporary run asking for them gets the
+# checkpointer, and its checkpoints are deleted with its thread.
+_CHECKPOINT_MODES = frozenset({"checkpoints", "debug"})
+
+
+def uses_checkpointer(kwargs: dict[str, Any]) -> bool:
+    """Persistent runs always; temporary (stateless, deleted) runs only when they stream
+    checkpoints, since nothing of theirs outlives them (spec 6.4)."""
+    if not kwargs.get("temporary"):
+        return True
+    return bool(_CHECKPOINT_MODES & set(kwargs.get("stream_mode") or ()))
+
+
 def build_input(kwargs: dict[str, Any]) -> Any:
     command = kwargs.get("command")
     if not command:
@@ -112,7 +125,7 @@ async def _items(
         "interrupt_before": kwargs.get("interrupt_before"),
         "interrupt_after": kwargs.get("interrupt_after"),
     }
-    if not kwargs.get("temporary"):
+    if uses_checkpointer(kwargs):
         common["durability"] = kwargs.get("durability") or "async"
     context = graph_context(graph, kwargs.get("context"))
     if context is not None:
@@ -140,7 +153,7 @@ async def execute(core: Core, run: dict[str, Any], publish: Publish, user: Any =
     outcome = Outcome()
     config = build_config(run, user)
     graph_id = config["configurable"]["graph_id"]
-    checkpointer = None if kwargs.get("temporary") else core.db.checkpointer
+    checkpointer = core.db.checkpointer if uses_checkpointer(kwargs) else None
     await publish("metadata", {"run_id": run["run_id"], "attempt": run["attempt"]})
     async with core.registry.graph(
         graph_id, config, checkpointer=checkpointer, store=core.db.store
@@ -158,7 +171,7 @@ async def execute(core: Core, run: dict[str, Any], publish: Publish, user: Any =
                     outcome.interrupted = True
             for name, body in mapper.map(tuple(ns), mode, data):
                 await publish(name, body)
-        if checkpointer is not None:
+        if checkpointer is not None and not kwargs.get("temporary"):
             outcome.summary = summary(await graph.aget_state(_state_config(config)))
     return outcome
 

@@ -8,6 +8,7 @@ import bisect
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphport.server.runtime.broker import DONE, Broker, Event, event_key
 
@@ -18,6 +19,7 @@ class _Log:
     keys: list[tuple[int, int]] = field(default_factory=list)
     closed: bool = False
     expires_at: float | None = None
+    epitaph: dict[str, Any] | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def append(self, ev: Event) -> None:
@@ -59,17 +61,29 @@ class MemoryBroker(Broker):
         self._log(self._threads, thread_id).append(ev)
         return ev.id
 
-    async def finish(self, run_id: str, thread_id: str, data: bytes) -> None:
+    async def finish(
+        self,
+        run_id: str,
+        thread_id: str,
+        data: bytes,
+        *,
+        epitaph: dict[str, Any] | None = None,
+    ) -> None:
         log = self._log(self._runs, run_id)
         if log.closed:
             return
         log.closed = True
+        log.epitaph = epitaph
         log.expires_at = time.monotonic() + self.retention
         log.append(Event(self._next_id(), DONE, b"null"))
         await self.publish_thread(thread_id, "metadata", data)
 
     async def run_known(self, run_id: str) -> bool:
         return run_id in self._runs
+
+    async def epitaph(self, run_id: str) -> dict[str, Any] | None:
+        log = self._runs.get(run_id)
+        return log.epitaph if log is not None else None
 
     async def _follow(
         self, log: _Log, after: tuple[int, int] | None, stop_at_done: bool

@@ -238,9 +238,10 @@ class Worker:
                     summary = await state_service.latest_summary(core, thread)
             except Exception:
                 logger.exception("Reading final state of thread %s failed", thread_id)
+        epitaph = None
         async with core.db.begin() as conn:
             if temporary:  # the thread goes, and its runs with it (cascade)
-                await thread_store.delete_many(conn, [thread_id])
+                epitaph = await core.engine.drop_temporary_thread(conn, run, status, now)
             elif status == "rollback":
                 await run_store.delete_one(conn, run_id)
             else:
@@ -249,8 +250,13 @@ class Worker:
                 )
             if not temporary:
                 await self._refresh_thread(conn, run_id, thread_id, status, error, summary, now)
+        if temporary and executor.uses_checkpointer(kwargs):
+            await checkpoints.delete_thread(core.db.checkpointer, thread_id)
         await core.engine.broker.finish(
-            run_id, thread_id, serde.dumps({"status": "run_done", "run_id": run_id})
+            run_id,
+            thread_id,
+            serde.dumps({"status": "run_done", "run_id": run_id}),
+            epitaph=epitaph,
         )
         webhooks_on = not (core.config.http or {}).get("disable_webhooks")  # spec 6.12
         if kwargs.get("webhook") and webhooks_on:  # rolled-back runs report "rollback" too

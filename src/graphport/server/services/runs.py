@@ -458,6 +458,22 @@ async def fetch_stateless(core: Core, caller: Caller, run_id: str) -> dict[str, 
     async with core.db.read() as conn:
         run = await store.get(conn, run_id)
     if run is None:
-        raise NotFound(f"Run {run_id} not found")
+        return await _ended_temporary(core, caller, run_id)
     await thread_service.fetch(core, caller, run["thread_id"], "read", run_id=run_id)
     return run
+
+
+async def _ended_temporary(core: Core, caller: Caller, run_id: str) -> dict[str, Any]:
+    """A temporary run whose rows went with its thread, while its events are retained:
+    authorized against the thread's last metadata, so a cut stream can still resume."""
+    epitaph = await core.engine.broker.epitaph(run_id)
+    if epitaph is None:
+        raise NotFound(f"Run {run_id} not found")
+    run = epitaph["run"]
+    flt = await caller.authorize(
+        "threads", "read", {"thread_id": run["thread_id"], "run_id": run_id}
+    )
+    async with core.db.read() as conn:
+        if not await thread_store.metadata_matches(conn, epitaph["thread_metadata"], flt):
+            raise NotFound(f"Run {run_id} not found")
+    return dict(run)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, cast, delete, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from graphport.server.storage.columns import json_dumps
 from graphport.server.storage.common import (
     count_where,
     insert_ignoring_conflict,
@@ -122,3 +124,16 @@ async def expired_ids(conn: AsyncConnection, now: Any, limit: int) -> list[dict[
         .limit(limit)
     )
     return rows_dicts((await conn.execute(q)).all())
+
+
+async def metadata_matches(
+    conn: AsyncConnection, metadata: dict[str, Any], flt: dict[str, Any] | None
+) -> bool:
+    """Whether a thread with this metadata passes `flt`, evaluated by the database itself
+    (the same SQL as for stored rows) for a thread that no longer has a row."""
+    if not flt:
+        return True
+    doc: Any = literal(json_dumps(metadata))
+    if conn.dialect.name == "postgresql":
+        doc = cast(doc, JSONB)
+    return bool((await conn.execute(select(auth_filter(doc, conn.dialect.name, flt)))).scalar())
