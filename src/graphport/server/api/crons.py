@@ -7,12 +7,17 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi import Body as RequestBody
-from pydantic import Field
 from starlette.responses import Response
 
 from graphport.server.api import deps
-from graphport.server.api.models import Body as Model
-from graphport.server.api.models import JSONObject, Limit, Offset, SortOrder, StreamModeName
+from graphport.server.api.models import (
+    JSONObject,
+    Limit,
+    Offset,
+    RunPayload,
+    SafeBody,
+    SortOrder,
+)
 from graphport.server.api.params import valid_uuid
 from graphport.server.api.responses import JSON, page, select_fields
 from graphport.server.core import Core
@@ -42,20 +47,9 @@ CronSelect = Literal[
 ]
 
 
-class CronFields(Model):
+class CronFields(RunPayload):
     """What create and patch share: the stored run-create fields and the schedule's knobs."""
 
-    input: Any = None
-    metadata: JSONObject | None = None
-    config: JSONObject | None = None
-    context: JSONObject | None = None
-    webhook: str | None = Field(None, min_length=1, max_length=65536)
-    interrupt_before: Literal["*"] | list[str] | None = None
-    interrupt_after: Literal["*"] | list[str] | None = None
-    stream_mode: StreamModeName | list[StreamModeName] | None = None
-    stream_subgraphs: bool | None = None
-    stream_resumable: bool | None = None
-    durability: Literal["sync", "async", "exit"] | None = None
     timezone: str | None = None
     end_time: datetime | None = None
     enabled: bool | None = None
@@ -65,7 +59,6 @@ class CronFields(Model):
 class CronCreate(CronFields):
     schedule: str
     assistant_id: str
-    checkpoint_during: bool | None = None
     multitask_strategy: Literal["reject", "rollback", "interrupt", "enqueue"] | None = None
 
 
@@ -73,7 +66,7 @@ class CronPatch(CronFields):
     schedule: str | None = None
 
 
-class CronCount(Model):
+class CronCount(SafeBody):
     assistant_id: str | None = None
     thread_id: str | None = None
     metadata: JSONObject | None = None

@@ -18,6 +18,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from graphport.types import StreamMode
+
 Limit = Field(10, ge=1, le=1000)
 Offset = Field(0, ge=0)
 SortOrder = Literal["asc", "desc"]
@@ -290,35 +292,25 @@ class ThreadStateSearch(SafeBody):
 
 # --- runs ---------------------------------------------------------------------------------
 
-StreamModeName = Literal[
-    "values",
-    "messages",
-    "messages-tuple",
-    "updates",
-    "events",
-    "debug",
-    "tasks",
-    "checkpoints",
-    "custom",
-]
+StreamModeName = StreamMode
 RunStatus = Literal["pending", "running", "error", "success", "timeout", "interrupted"]
 
 
-class Send(Body):
+class Send(SafeBody):
     node: str
     input: Any = None
 
 
-class Command(Body):
+class Command(SafeBody):
     update: JSONObject | list[Any] | None = None
     resume: Any = None
     goto: Send | str | list[Send | str] | None = None
 
 
-class RunCreateStateless(Body):
-    assistant_id: str
+class RunPayload(SafeBody):
+    """The execution fields a run stores, shared by run creation and cron payloads."""
+
     input: Any = None
-    command: Command | None = None
     metadata: JSONObject | None = None
     config: JSONObject | None = None
     context: JSONObject | None = None
@@ -328,10 +320,15 @@ class RunCreateStateless(Body):
     stream_mode: StreamModeName | list[StreamModeName] | None = None
     stream_subgraphs: bool | None = None
     stream_resumable: bool | None = None
-    feedback_keys: list[str] | None = None
-    after_seconds: float | None = Field(None, ge=0)
     checkpoint_during: bool | None = None
     durability: Literal["sync", "async", "exit"] | None = None
+
+
+class RunCreateStateless(RunPayload):
+    assistant_id: str
+    command: Command | None = None
+    feedback_keys: list[str] | None = None
+    after_seconds: float | None = Field(None, ge=0)
     on_disconnect: Literal["cancel", "continue"] | None = None
     on_completion: Literal["delete", "keep"] | None = None
 
@@ -343,7 +340,7 @@ class RunCreateStateful(RunCreateStateless):
     if_not_exists: Literal["create", "reject"] | None = None
 
 
-class RunsCancel(Body):
+class RunsCancel(SafeBody):
     status: Literal["pending", "running", "all"] | None = None
     thread_id: str | None = None
     run_ids: list[str] | None = None

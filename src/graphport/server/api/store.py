@@ -12,8 +12,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from graphport.server.api import deps
-from graphport.server.api.models import Body as Model
-from graphport.server.api.models import JSONObject, Offset
+from graphport.server.api.models import JSONObject, Offset, SafeBody
 from graphport.server.api.params import truthy
 from graphport.server.api.responses import JSON
 from graphport.server.core import Core
@@ -26,7 +25,7 @@ Ctx = Depends(deps.core)
 Who = Depends(deps.caller)
 
 
-class StorePut(Model):
+class StorePut(SafeBody):
     namespace: list[Any]
     key: str
     value: JSONObject
@@ -34,12 +33,12 @@ class StorePut(Model):
     ttl: float | None = Field(None, gt=0)
 
 
-class StoreDelete(Model):
+class StoreDelete(SafeBody):
     namespace: list[Any]
     key: str
 
 
-class StoreSearch(Model):
+class StoreSearch(SafeBody):
     namespace_prefix: list[Any] = Field(default_factory=list)
     filter: JSONObject | None = None
     limit: int = Field(10, ge=1, le=1000)
@@ -48,7 +47,7 @@ class StoreSearch(Model):
     refresh_ttl: bool | None = None
 
 
-class StoreNamespaces(Model):
+class StoreNamespaces(SafeBody):
     prefix: list[Any] | None = None
     suffix: list[Any] | None = None
     max_depth: int | None = Field(None, ge=1)
