@@ -152,20 +152,43 @@ async def test_list_namespaces(client: Any) -> None:
 # --- TTLs ---------------------------------------------------------------------------------
 
 
+async def _pg_expire_in(server: Any, namespace: tuple[str, ...], key: str, seconds: float) -> None:
+    """Move a PostgreSQL store item's expiry close, if it has one (the store keeps
+    whole-minute TTLs, so a real cycle would take minutes; this is the same row the
+    sweeper and reads look at)."""
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(
+        server.settings.database_url, autocommit=True
+    ) as conn:
+        await conn.execute(
+            "UPDATE store SET expires_at = now() + make_interval(secs => %s) "
+            "WHERE prefix = %s AND key = %s AND expires_at IS NOT NULL",
+            (seconds, ".".join(namespace), key),
+        )
+
+
 async def test_item_ttl_expires_and_refreshes_on_read(
     backend: str, server: Any, client: Any
 ) -> None:
-    if backend == "postgres":
-        pytest.skip("the PostgreSQL store keeps whole-minute TTLs; a cycle would take minutes")
     space = ns()
-    # 0.1 min = 6 s. "read" is read at ~4 s with a refresh, so it outlives "unread".
-    await client.store.put_item(space, "read", {"v": 1}, ttl=0.1)
-    await client.store.put_item(space, "unread", {"v": 2}, ttl=0.1)
     await client.store.put_item(space, "forever", {"v": 3})
-    start = time.monotonic()
-    await asyncio.sleep(4)
-    assert await client.store.get_item(space, "read", refresh_ttl=True) is not None
-    await asyncio.sleep(max(0.0, 7.5 - (time.monotonic() - start)))
+    if backend == "postgres":
+        await client.store.put_item(space, "read", {"v": 1}, ttl=1)
+        await client.store.put_item(space, "unread", {"v": 2}, ttl=1)
+        for key in ("read", "unread"):
+            await _pg_expire_in(server, space, key, 2)
+        # The refresh restarts "read"'s full minute; "unread" keeps its 2 s.
+        assert await client.store.get_item(space, "read", refresh_ttl=True) is not None
+        await asyncio.sleep(2.5)
+    else:
+        # 0.1 min = 6 s. "read" is read at ~4 s with a refresh, so it outlives "unread".
+        await client.store.put_item(space, "read", {"v": 1}, ttl=0.1)
+        await client.store.put_item(space, "unread", {"v": 2}, ttl=0.1)
+        start = time.monotonic()
+        await asyncio.sleep(4)
+        assert await client.store.get_item(space, "read", refresh_ttl=True) is not None
+        await asyncio.sleep(max(0.0, 7.5 - (time.monotonic() - start)))
     await sweep(server, "store")
     assert await client.store.get_item(space, "unread", refresh_ttl=False) is None
     assert await client.store.get_item(space, "read", refresh_ttl=False) is not None
@@ -181,8 +204,6 @@ async def test_fractional_ttl_survives_a_refresh(server: Any, client: Any) -> No
 
 
 async def test_configured_default_ttl(backend: str, start_server: Any) -> None:
-    if backend == "postgres":
-        pytest.skip("the PostgreSQL store keeps whole-minute TTLs; expiry would take a minute")
     with start_server(TTL) as srv:
         async with httpx.AsyncClient(base_url=srv.url, timeout=30) as http:
             space = list(ns())
@@ -197,6 +218,9 @@ async def test_configured_default_ttl(backend: str, start_server: Any) -> None:
                 r = await http.post("/store/items/search", json=body)
                 return {item["key"] for item in r.json()["items"]}
 
+            if backend == "postgres":  # whole-minute TTLs there: bring the expiry close
+                await _pg_expire_in(srv, tuple(space), "d", 0.5)
+                await _pg_expire_in(srv, tuple(space), "n", 0.5)  # no TTL: nothing to move
             # default_ttl 0.02 min: "d" goes; an explicit null TTL never expires.
             await poll(present, lambda keys: keys == {"n"}, timeout=15, interval=0.5)
 
