@@ -74,7 +74,6 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.graph_ids = registry.graph_ids
-    app.state.auth_configured = bool(config.auth)
     errors.install(app)
     # Crons before runs: `/runs/crons…` must not fall into `/runs/{run_id}…` routes.
     for module in (system, assistants, threads, cron_routes, runs, store_routes):

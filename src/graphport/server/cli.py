@@ -104,8 +104,6 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  API docs:  {url}/docs")
     print(f"  Graphs:    {', '.join(core_graphs)}")
     print(f"  Database:  {settings.database_url or settings.sqlite_path}")
-    if not settings.api_key and not app.state.auth_configured:
-        print("  Auth:      none - anyone who can reach this port can use the API")
     if args.reload:
         os.environ[_SETTINGS_ENV] = json.dumps(
             {
