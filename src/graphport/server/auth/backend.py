@@ -6,13 +6,10 @@ name) and the authorizer every service calls through `Caller.authorize`.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.util
 import inspect
 import logging
-import re
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +25,7 @@ from graphport.auth.exceptions import HTTPException
 from graphport.auth.types import AuthenticatedUser, normalize_user
 from graphport.server.errors import Forbidden, http_error
 from graphport.server.graphs.config import ConfigError, LangGraphConfig, parse_graph_spec
+from graphport.server.graphs.registry import exec_file
 from graphport.server.services.caller import Caller
 
 logger = logging.getLogger("graphport.auth")
@@ -212,22 +210,7 @@ def _import_file(file: Path) -> ModuleType:
     file = file.resolve()
     if not file.is_file():
         raise ConfigError(f"file not found: {file}")
-    digest = hashlib.sha1(str(file).encode()).hexdigest()[:10]
-    stem = re.sub(r"\W", "_", file.stem)
-    name = f"_graphport_user_{stem}_{digest}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, file)
-    if spec is None or spec.loader is None:
-        raise ConfigError(f"cannot import {file}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
-    return module
+    return exec_file(file)
 
 
 def load_backend(config: LangGraphConfig) -> AuthBackend | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import ConfigError, LangGraphConfig
-from .registry import _exec_file
+from .registry import exec_file
 
 DEFAULT_SWEEP_MINUTES = 5.0
 DEFAULT_SWEEP_LIMIT = 10_000
@@ -142,7 +142,7 @@ def _function_from_file(spec: str, file: Path, name: str) -> Callable[..., Any]:
     if not file.is_file():
         raise ConfigError(f"langgraph.json: store.index.embed {spec!r}: file not found ({file})")
     try:
-        module = _exec_file(file)
+        module = exec_file(file)
     except Exception as exc:
         raise ConfigError(f"langgraph.json: store.index.embed {spec!r}: {exc!r}") from exc
     function = getattr(module, name, None)

@@ -259,7 +259,7 @@ def _import_file(entry: _Entry, base_dir: Path, modules: dict[Path, ModuleType])
         if package_name is not None:
             module = importlib.import_module(package_name)
         else:
-            module = _exec_file(file)
+            module = exec_file(file)
     except Exception as exc:
         raise entry.error(_describe(exc)) from exc
     modules[file] = module
@@ -285,7 +285,7 @@ def _package_module_name(file: Path) -> str | None:
     return None
 
 
-def _exec_file(file: Path) -> ModuleType:
+def exec_file(file: Path) -> ModuleType:
     """Execute a standalone file under a private module name, fresh on every load.
 
     The name is registered in sys.modules because pydantic, dataclasses and typing resolve
