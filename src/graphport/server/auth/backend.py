@@ -7,7 +7,6 @@ name) and the authorizer every service calls through `Caller.authorize`.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import inspect
 import logging
 from collections.abc import Callable, Mapping
