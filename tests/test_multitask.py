@@ -4,6 +4,7 @@ each multitask strategy. Statuses are polled, never assumed from timing."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
@@ -208,3 +209,17 @@ async def test_superseded_stream_ends(http: httpx.AsyncClient) -> None:
     assert seen[0].event == "metadata" and seen[0].data["run_id"] == first_id
     assert 1 <= len([e for e in seen if e.event == "custom"]) < 30
     assert (await http.get(f"/threads/{tid}/runs/{first_id}")).json()["status"] == "interrupted"
+
+
+async def test_concurrent_runs_creating_the_same_thread(http: httpx.AsyncClient) -> None:
+    """Several `if_not_exists=create` runs racing to create one thread: one creates it,
+    the others find it and enqueue, none fails."""
+    thread_id = str(uuid.uuid4())
+    body = {"assistant_id": "echo", "if_not_exists": "create", "input": {"messages": []}}
+    responses = await asyncio.gather(
+        *(http.post(f"/threads/{thread_id}/runs", json=body) for _ in range(4))
+    )
+    assert [r.status_code for r in responses] == [200] * 4
+    assert {r.json()["thread_id"] for r in responses} == {thread_id}
+    runs = (await http.get(f"/threads/{thread_id}/runs")).json()
+    assert len(runs) == 4

@@ -4,6 +4,7 @@ streaming are joins on the broker. Nothing here executes a graph."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -169,18 +170,25 @@ async def create_run(
     # With a free local slot, a run whose thread has nothing in flight is inserted already
     # claimed and started right away: no wake-up, no claim transaction. Same row, same worker.
     slot = not value["after_seconds"] and core.engine.reserve_slot()
+    insert = functools.partial(
+        _insert,
+        core,
+        caller,
+        body,
+        value,
+        (flt, a_flt),
+        now,
+        stateless=stateless,
+        temporary=temporary,
+        slot=slot,
+    )
     try:
-        run, inflight = await _insert(
-            core,
-            caller,
-            body,
-            value,
-            (flt, a_flt),
-            now,
-            stateless=stateless,
-            temporary=temporary,
-            slot=slot,
-        )
+        try:
+            run, inflight = await insert()
+        except _ThreadAppeared:
+            # Another request created this run's thread (if_not_exists=create) first:
+            # now it exists, and the multitask strategy decides as for any thread.
+            run, inflight = await insert()
     except BaseException:
         if slot:
             core.engine.release_slot()
@@ -199,6 +207,10 @@ async def create_run(
     if not claimed:
         await core.engine.wakeup.notify()
     return public(run)
+
+
+class _ThreadAppeared(Exception):
+    """The thread a run was about to create was created concurrently (roll back, retry)."""
 
 
 async def _insert(
@@ -292,7 +304,8 @@ async def _insert(
         if slot and not inflight:
             run.update(core.engine.claimed_fields(now))
         if created:
-            await thread_store.insert_new(conn, {**thread, **thread_fields})
+            if not await thread_store.insert_if_absent(conn, {**thread, **thread_fields}):
+                raise _ThreadAppeared
         else:
             await thread_store.set_fields(conn, thread_id, **thread_fields)
         await store.insert_new(conn, run)
