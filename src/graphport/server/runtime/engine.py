@@ -12,7 +12,7 @@ from graphport.server.runtime.broker import Broker
 from graphport.server.runtime.control import Control
 from graphport.server.runtime.wakeup import Wakeup
 from graphport.server.runtime.webhooks import WebhookSender
-from graphport.server.runtime.worker import Worker
+from graphport.server.runtime.worker import LEASE_SECONDS, Worker
 from graphport.server.storage import runs as run_store
 from graphport.server.storage import threads as thread_store
 
@@ -30,6 +30,7 @@ class RunEngine:
         self.control = control
         self.worker: Worker | None = None
         self._core: Core | None = None
+        self._sweep_task: asyncio.Task[None] | None = None
 
     @property
     def core(self) -> Core:
@@ -40,6 +41,7 @@ class RunEngine:
         self._core = core
         await self.broker.start()
         await self._recover_orphans()
+        self._sweep_task = asyncio.create_task(self._sweep_leases(), name="graphport-leases")
         settings = core.settings
         if settings.max_concurrent_runs > 0:
             self.worker = Worker(
@@ -52,10 +54,21 @@ class RunEngine:
             self.worker.start()
 
     async def stop(self) -> None:
+        if self._sweep_task is not None:
+            self._sweep_task.cancel()
         if self.worker is not None:
             await self.worker.stop()
             await self.worker.webhooks.close()
         await self.broker.stop()
+
+    async def _sweep_leases(self) -> None:
+        """Recover runs of workers that died without stopping (their leases lapse)."""
+        while True:
+            await asyncio.sleep(LEASE_SECONDS)
+            try:
+                await self._recover_orphans()
+            except Exception:
+                logger.exception("Lease sweep failed; retrying")
 
     async def _recover_orphans(self) -> None:
         """Runs left `running` by a crash whose lease expired go back to pending (or error

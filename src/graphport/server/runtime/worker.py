@@ -75,6 +75,10 @@ class Worker:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=5)
+            # Runs cut short by the stop: hand them back to the queue (the next start, or
+            # another worker's lease sweep, retries them) instead of leaving them `running`.
+            async with self.core.db.begin() as conn:
+                await run_store.release_leases(conn, self.owner, serde.utcnow())
 
     async def _loop(self) -> None:
         engine = self.core.engine
@@ -192,8 +196,9 @@ class Worker:
             if error is not None:
                 await publish("error", error_payload(error))
             await self.finalize(run, status, error, outcome)
-        except Exception:
+        except Exception as e:
             logger.exception("Finalizing run %s failed", run_id)
+            await self._fail_safe(run, e)
         finally:
             self._finalizing.discard(run_id)
             was_full = len(self._tasks) >= self.concurrency
@@ -206,6 +211,26 @@ class Worker:
             logger.info(
                 "run %s %s in %.1f ms", run_id, status, (time.monotonic() - started) * 1000
             )
+
+    async def _fail_safe(self, run: dict[str, Any], exc: Exception) -> None:
+        """After a failed finalize: end the run as `error` as far as still possible, so
+        neither it nor its waiters stay stuck."""
+        run_id, thread_id = run["run_id"], run["thread_id"]
+        now = serde.utcnow()
+        try:
+            async with self.core.db.begin() as conn:
+                await run_store.set_status_if(
+                    conn, run_id, ("running",), status="error", updated_at=now, ended_at=now
+                )
+                if not await run_store.inflight(conn, thread_id):
+                    await thread_store.set_fields(
+                        conn, thread_id, status="error", error=error_payload(exc), updated_at=now
+                    )
+        except Exception:
+            logger.exception("Marking run %s as failed failed too", run_id)
+        await self.core.engine.broker.finish(
+            run_id, thread_id, serde.dumps({"status": "run_done", "run_id": run_id})
+        )
 
     async def _heartbeat(self, run_id: str) -> None:
         while True:

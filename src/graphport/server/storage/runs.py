@@ -159,6 +159,15 @@ async def renew_leases(
         )
 
 
+async def release_leases(conn: AsyncConnection, owner: str, now: datetime) -> None:
+    """Expire every lease `owner` holds (it is stopping), so recovery takes its runs now."""
+    await conn.execute(
+        update(runs)
+        .where(runs.c.lease_owner == owner, runs.c.status == "running")
+        .values(lease_expires_at=now)
+    )
+
+
 async def expired_leases(conn: AsyncConnection, now: datetime) -> list[dict[str, Any]]:
     q = select(runs).where(runs.c.status == "running", runs.c.lease_expires_at < now)
     return rows_dicts((await conn.execute(q)).all())
