@@ -4,6 +4,8 @@ streaming are joins on the broker. Nothing here executes a graph."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import uuid
 from datetime import timedelta
@@ -470,16 +472,29 @@ async def fetch_stateless(core: Core, caller: Caller, run_id: str) -> dict[str, 
     """A run addressed without its thread (stateless Location URLs); thread access applies."""
     async with core.db.read() as conn:
         run = await store.get(conn, run_id)
-    if run is None:
-        return await _ended_temporary(core, caller, run_id)
-    await thread_service.fetch(core, caller, run["thread_id"], "read", run_id=run_id)
-    return run
+    if run is not None:
+        try:
+            await thread_service.fetch(core, caller, run["thread_id"], "read", run_id=run_id)
+            return run
+        except NotFound:
+            if not run["kwargs"].get("temporary"):
+                raise
+            # Its thread was deleted as it ended, just now: fall through to the epitaph.
+    return await _ended_temporary(core, caller, run_id)
 
 
 async def _ended_temporary(core: Core, caller: Caller, run_id: str) -> dict[str, Any]:
     """A temporary run whose rows went with its thread, while its events are retained:
     authorized against the thread's last metadata, so a cut stream can still resume."""
-    epitaph = await core.engine.broker.epitaph(run_id)
+    broker = core.engine.broker
+    epitaph = await broker.epitaph(run_id)
+    if epitaph is None and await broker.run_known(run_id):
+        # Ending right now: its rows are gone and its epitaph comes with its stream's end.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                async for _ in broker.subscribe_run(run_id, None):
+                    pass
+        epitaph = await broker.epitaph(run_id)
     if epitaph is None:
         raise NotFound(f"Run {run_id} not found")
     run = epitaph["run"]
