@@ -118,7 +118,7 @@ class RunEngine:
             return bool(await run_store.inflight(conn, thread_id))
 
     async def publish_state_update(self, thread_id: str) -> None:
-        from graphport.server.services import state as state_service
+        from graphport.server.runtime import state as state_service
 
         async with self.core.db.read() as conn:
             thread = await thread_store.get(conn, thread_id)

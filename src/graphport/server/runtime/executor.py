@@ -14,7 +14,7 @@ from langgraph.types import Command, Send
 from graphport.auth.types import normalize_user
 from graphport.server.core import Core
 from graphport.server.runtime.events import EventMapper, langgraph_modes
-from graphport.server.services.state import summary
+from graphport.server.runtime.state import summary
 
 logger = logging.getLogger("graphport.executor")
 

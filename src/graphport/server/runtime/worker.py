@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from graphport.server import serde
 from graphport.server.runtime import executor
+from graphport.server.runtime import state as state_service
 from graphport.server.runtime.webhooks import WebhookSender
-from graphport.server.services import state as state_service
 from graphport.server.storage import checkpoints
 from graphport.server.storage import runs as run_store
 from graphport.server.storage import threads as thread_store

@@ -16,8 +16,8 @@ import uuid_utils.compat as uuid7
 
 from graphport.server.core import Core
 from graphport.server.errors import BadRequest, Conflict, NotFound, Unprocessable
+from graphport.server.runtime import state as state_service
 from graphport.server.serde import utcnow
-from graphport.server.services import state as state_service
 from graphport.server.services import threads as thread_service
 from graphport.server.services.caller import Caller
 from graphport.server.services.hygiene import (

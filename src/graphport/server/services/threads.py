@@ -10,8 +10,8 @@ import uuid_utils.compat as uuid7
 from graphport.server.core import Core
 from graphport.server.errors import Conflict, NotFound, Unprocessable
 from graphport.server.graphs.persistence import thread_ttl_policy
+from graphport.server.runtime import state as state_service
 from graphport.server.serde import utcnow
-from graphport.server.services import state as state_service
 from graphport.server.services.caller import Caller
 from graphport.server.services.hygiene import clean_metadata
 from graphport.server.storage import checkpoints
