@@ -222,3 +222,44 @@ def test_busy_default_port_picks_another(tmp_path: Path) -> None:
             assert httpx.get(f"{url}/ok", timeout=5).json()["ok"] is True
     finally:
         blocker.close()
+
+
+RELOADABLE = '''
+from typing_extensions import TypedDict
+from langgraph.graph import START, StateGraph
+
+
+class State(TypedDict, total=False):
+    text: str
+
+
+def reply(state: State) -> State:
+    return {"text": "REPLY"}
+
+
+graph = StateGraph(State).add_node(reply).add_edge(START, "reply").compile()
+'''
+
+
+def test_reload_serves_edited_graphs(tmp_path: Path) -> None:
+    """`--reload`: editing a graph file restarts the server, which then runs the new code."""
+    (tmp_path / "g.py").write_text(RELOADABLE.replace("REPLY", "before"))
+    (tmp_path / "langgraph.json").write_text(json.dumps({"graphs": {"g": "./g.py:graph"}}))
+    args = ["--config", "langgraph.json", "--database", str(tmp_path / "db.sqlite"),
+            "--port", str(free_port()), "--reload"]
+
+    def reply(url: str) -> str | None:
+        with contextlib.suppress(httpx.HTTPError):
+            r = httpx.post(f"{url}/runs/wait", json={"assistant_id": "g", "input": {}}, timeout=10)
+            return str(r.json().get("text"))
+        return None
+
+    with dev(args, tmp_path, "reload") as d:
+        url = d.url()
+        d.wait_ok(url)
+        assert reply(url) == "before"
+        (tmp_path / "g.py").write_text(RELOADABLE.replace("REPLY", "after"))
+        deadline = time.monotonic() + START_TIMEOUT
+        while reply(url) != "after":
+            assert time.monotonic() < deadline, f"no reload: {d.stderr}"
+            time.sleep(0.2)
