@@ -106,7 +106,7 @@ async def poll(
     fn: Callable[[], Awaitable[Any]],
     ok: Callable[[Any], bool],
     *,
-    timeout: float = 10.0,
+    timeout: float = 15.0,
     interval: float = 0.02,
     what: str = "condition",
 ) -> Any:

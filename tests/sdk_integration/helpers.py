@@ -8,10 +8,11 @@ more than the SDK's TypedDicts name).
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+
+from run_helpers import poll  # noqa: F401 - re-exported for these tests
 
 
 class _Timestamp:
@@ -134,25 +135,6 @@ def check_all(objs: Any, shape: Shape, what: str = "object") -> list[Any]:
     for obj in objs:
         check(obj, shape, what)
     return objs
-
-
-async def poll(
-    fn: Callable[[], Awaitable[Any]],
-    ok: Callable[[Any], bool],
-    *,
-    timeout: float = 15.0,
-    interval: float = 0.02,
-    what: str = "condition",
-) -> Any:
-    """Call `fn` until `ok(result)`; fail with the last result after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await fn()
-        if ok(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; last value: {value!r}")
-        await asyncio.sleep(interval)
 
 
 async def collect(stream: Any, *, timeout: float = 20.0, limit: int = 10_000) -> list[Any]:
