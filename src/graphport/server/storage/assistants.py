@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 
 from graphport.server.storage.common import (
+    Conn,
     count_where,
     insert_ignoring_conflict,
     row_dict,
@@ -21,7 +21,7 @@ _VERSION_FIELDS = ("graph_id", "config", "context", "metadata", "name", "descrip
 
 
 def _where(
-    conn: AsyncConnection,
+    conn: Conn,
     *,
     metadata: dict[str, Any] | None = None,
     graph_id: str | None = None,
@@ -43,9 +43,14 @@ def _where(
     return and_(*clauses)
 
 
+_GET = select(assistants).where(assistants.c.assistant_id == bindparam("assistant_id"))
+
+
 async def get(
-    conn: AsyncConnection, assistant_id: str, flt: dict[str, Any] | None = None
+    conn: Conn, assistant_id: str, flt: dict[str, Any] | None = None
 ) -> dict[str, Any] | None:
+    if not flt:
+        return row_dict((await conn.execute(_GET, {"assistant_id": assistant_id})).first())
     q = select(assistants).where(
         assistants.c.assistant_id == assistant_id,
         auth_filter(assistants.c.metadata, conn.dialect.name, flt),
@@ -53,11 +58,10 @@ async def get(
     return row_dict((await conn.execute(q)).first())
 
 
-async def insert_new(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any] | None:
+async def insert_new(conn: Conn, row: dict[str, Any]) -> dict[str, Any] | None:
     """Insert an assistant at version 1 and its first version row; None (and nothing
     written) when an assistant with this id already exists."""
-    result = await conn.execute(insert_ignoring_conflict(conn, assistants, row, "assistant_id"))
-    if result.first() is None:
+    if not await insert_ignoring_conflict(conn, assistants, row, "assistant_id"):
         return None
     await conn.execute(
         insert(assistant_versions).values(
@@ -71,7 +75,7 @@ async def insert_new(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, An
 
 
 async def add_version(
-    conn: AsyncConnection, assistant_id: str, fields: dict[str, Any], now: Any
+    conn: Conn, assistant_id: str, fields: dict[str, Any], now: Any
 ) -> dict[str, Any]:
     """Append version max+1 with `fields` and make it current."""
     max_version = (
@@ -98,7 +102,7 @@ async def add_version(
 
 
 async def set_version(
-    conn: AsyncConnection, assistant_id: str, version: int, now: Any
+    conn: Conn, assistant_id: str, version: int, now: Any
 ) -> dict[str, Any] | None:
     v = row_dict(
         (
@@ -120,7 +124,7 @@ async def set_version(
     return await get(conn, assistant_id)
 
 
-async def delete_one(conn: AsyncConnection, assistant_id: str) -> None:
+async def delete_one(conn: Conn, assistant_id: str) -> None:
     await conn.execute(
         delete(assistant_versions).where(assistant_versions.c.assistant_id == assistant_id)
     )
@@ -128,7 +132,7 @@ async def delete_one(conn: AsyncConnection, assistant_id: str) -> None:
 
 
 async def search(
-    conn: AsyncConnection,
+    conn: Conn,
     *,
     limit: int,
     offset: int,
@@ -148,12 +152,12 @@ async def search(
     )
 
 
-async def count(conn: AsyncConnection, **where: Any) -> int:
+async def count(conn: Conn, **where: Any) -> int:
     return await count_where(conn, assistants, _where(conn, **where))
 
 
 async def versions(
-    conn: AsyncConnection,
+    conn: Conn,
     assistant_id: str,
     *,
     metadata: dict[str, Any] | None,

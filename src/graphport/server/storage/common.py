@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Insert, Table, func, select
+from sqlalchemy import ClauseElement, Insert, Table, Update, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Dialect, Result, Row
+
+
+class Conn(Protocol):
+    """What storage functions get: an Conn on PostgreSQL, a ThreadedConnection
+    on SQLite."""
+
+    dialect: Dialect
+
+    async def execute(self, statement: Any, params: Any = None) -> Result[Any]: ...
+
+    def begin_nested(self) -> contextlib.AbstractAsyncContextManager[Any]: ...
 
 
 def row_dict(row: Row[Any] | None) -> dict[str, Any] | None:
@@ -20,7 +32,7 @@ def rows_dicts(rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
 
 
 async def search_page(
-    conn: AsyncConnection,
+    conn: Conn,
     table: Table,
     where: Any,
     *,
@@ -39,20 +51,40 @@ async def search_page(
     return rows[:limit], len(rows) > limit
 
 
-async def count_where(conn: AsyncConnection, table: Table, where: Any) -> int:
+async def count_where(conn: Conn, table: Table, where: Any) -> int:
     q = select(func.count()).select_from(table).where(where)
     return int((await conn.execute(q)).scalar_one())
 
 
-def insert_ignoring_conflict(
-    conn: AsyncConnection, table: Table, row: dict[str, Any], key: str
-) -> Insert:
-    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING key: a row comes back iff it inserted
+# Hot statements are built once and executed with parameters: building an INSERT or UPDATE
+# with inline values cost four times more than executing it (measured, SQLite).
+
+
+@functools.cache
+def _update_by_key(table: Table, fields: frozenset[str]) -> Update:
+    (key,) = table.primary_key.columns
+    return update(table).where(key == bindparam("_key")).values({f: bindparam(f) for f in fields})
+
+
+async def update_by_key(conn: Conn, table: Table, key: str, fields: dict[str, Any]) -> int:
+    """UPDATE the row with primary key `key`; SQL-expression values are built per call."""
+    if any(isinstance(v, ClauseElement) for v in fields.values()):
+        (col,) = table.primary_key.columns
+        stmt: Any = update(table).where(col == key).values(**fields)
+        return (await conn.execute(stmt)).rowcount
+    stmt = _update_by_key(table, frozenset(fields))
+    return (await conn.execute(stmt, {"_key": key, **fields})).rowcount
+
+
+@functools.cache
+def _insert_ignoring_conflict(table: Table, dialect_name: str, key: str) -> Insert:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=[key])
+    return stmt.returning(table.c[key])
+
+
+async def insert_ignoring_conflict(conn: Conn, table: Table, row: dict[str, Any], key: str) -> bool:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING key: whether the row was inserted
     (rowcount is not reliable for this on every driver)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return (
-        dialect.insert(table)
-        .values(**row)
-        .on_conflict_do_nothing(index_elements=[key])
-        .returning(table.c[key])
-    )
+    stmt = _insert_ignoring_conflict(table, conn.dialect.name, key)
+    return (await conn.execute(stmt, row)).first() is not None

@@ -6,15 +6,21 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphport.server.storage.common import count_where, row_dict, rows_dicts, search_page
+from graphport.server.storage.common import (
+    Conn,
+    count_where,
+    row_dict,
+    rows_dicts,
+    search_page,
+    update_by_key,
+)
 from graphport.server.storage.filters import auth_filter, contains
 from graphport.server.storage.schema import crons
 
 
 def _where(
-    conn: AsyncConnection,
+    conn: Conn,
     *,
     assistant_id: str | None = None,
     thread_id: str | None = None,
@@ -33,34 +39,32 @@ def _where(
     return and_(*clauses)
 
 
-async def insert_new(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any]:
+async def insert_new(conn: Conn, row: dict[str, Any]) -> dict[str, Any]:
     await conn.execute(insert(crons).values(**row))
     return row
 
 
-async def get(
-    conn: AsyncConnection, cron_id: str, flt: dict[str, Any] | None = None
-) -> dict[str, Any] | None:
+async def get(conn: Conn, cron_id: str, flt: dict[str, Any] | None = None) -> dict[str, Any] | None:
     q = select(crons).where(
         crons.c.cron_id == cron_id, auth_filter(crons.c.metadata, conn.dialect.name, flt)
     )
     return row_dict((await conn.execute(q)).first())
 
 
-async def set_fields(conn: AsyncConnection, cron_id: str, **fields: Any) -> None:
-    await conn.execute(update(crons).where(crons.c.cron_id == cron_id).values(**fields))
+async def set_fields(conn: Conn, cron_id: str, **fields: Any) -> None:
+    await update_by_key(conn, crons, cron_id, fields)
 
 
-async def delete_one(conn: AsyncConnection, cron_id: str) -> None:
+async def delete_one(conn: Conn, cron_id: str) -> None:
     await conn.execute(delete(crons).where(crons.c.cron_id == cron_id))
 
 
-async def delete_for_assistant(conn: AsyncConnection, assistant_id: str) -> None:
+async def delete_for_assistant(conn: Conn, assistant_id: str) -> None:
     await conn.execute(delete(crons).where(crons.c.assistant_id == assistant_id))
 
 
 async def search(
-    conn: AsyncConnection,
+    conn: Conn,
     *,
     limit: int,
     offset: int,
@@ -79,11 +83,11 @@ async def search(
     )
 
 
-async def count(conn: AsyncConnection, **where: Any) -> int:
+async def count(conn: Conn, **where: Any) -> int:
     return await count_where(conn, crons, _where(conn, **where))
 
 
-async def due(conn: AsyncConnection, now: datetime, limit: int) -> list[dict[str, Any]]:
+async def due(conn: Conn, now: datetime, limit: int) -> list[dict[str, Any]]:
     """Enabled crons whose next tick is at or before `now`, oldest first."""
     q = (
         select(crons)
@@ -94,9 +98,7 @@ async def due(conn: AsyncConnection, now: datetime, limit: int) -> list[dict[str
     return rows_dicts((await conn.execute(q)).all())
 
 
-async def claim_tick(
-    conn: AsyncConnection, cron_id: str, expected: datetime, **fields: Any
-) -> bool:
+async def claim_tick(conn: Conn, cron_id: str, expected: datetime, **fields: Any) -> bool:
     """Compare-and-set on `next_run_date`: only the one writer that still sees the tick it
     read wins it, so a tick fires at most once across schedulers and restarts."""
     result = await conn.execute(

@@ -17,20 +17,24 @@ from alembic import command
 from alembic.config import Config
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from graphport.server.storage.columns import json_dumps
+from graphport.server.storage.common import Conn
+from graphport.server.storage.threaded import ThreadedEngine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _READ_OPTION = "graphport_read"
+SQLITE_READER_THREADS = 2
 
 
 @dataclass
 class Database:
-    engine: AsyncEngine
+    # PostgreSQL: an async engine. SQLite: a sync engine on dedicated threads.
+    engine: AsyncEngine | ThreadedEngine
     dialect: str  # "sqlite" | "postgresql"
     checkpointer: BaseCheckpointSaver
     store: BaseStore
@@ -41,21 +45,25 @@ class Database:
     write_lock: asyncio.Lock | None = None
 
     @contextlib.asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncConnection]:
+    async def begin(self) -> AsyncIterator[Conn]:
         """A write transaction (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing)."""
-        if self.write_lock is None:
+        if isinstance(self.engine, AsyncEngine):
             async with self.engine.begin() as conn:
                 yield conn
             return
-        async with self.write_lock, self.engine.begin() as conn:
-            yield conn
+        assert self.write_lock is not None
+        async with self.write_lock, self.engine.transaction(write=True) as tconn:
+            yield tconn
 
     @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
+    async def read(self) -> AsyncIterator[Conn]:
         """A read-only unit of work; never takes SQLite's write lock."""
-        async with self.engine.connect() as conn:
-            conn = await conn.execution_options(**{_READ_OPTION: True})
-            yield conn
+        if isinstance(self.engine, AsyncEngine):
+            async with self.engine.connect() as conn:
+                yield await conn.execution_options(**{_READ_OPTION: True})
+            return
+        async with self.engine.transaction(write=False, options={_READ_OPTION: True}) as tconn:
+            yield tconn
 
 
 def _run_migrations(sync_conn: Connection) -> None:
@@ -65,23 +73,32 @@ def _run_migrations(sync_conn: Connection) -> None:
     command.upgrade(cfg, "head")
 
 
-async def _migrate(engine: AsyncEngine, dialect: str) -> None:
+async def _migrate(engine: AsyncEngine | ThreadedEngine) -> None:
+    if isinstance(engine, ThreadedEngine):
+
+        def migrate(sync: Engine) -> None:
+            with sync.begin() as conn:
+                _run_migrations(conn)
+
+        await engine.run(migrate, engine.engine)
+        return
     async with engine.begin() as conn:
-        if dialect == "postgresql":
-            # Several replicas may start at once: one migrates, the others wait.
-            await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7274061502)")
+        # Several replicas may start at once: one migrates, the others wait.
+        await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7274061502)")
         await conn.run_sync(_run_migrations)
 
 
-def _sqlite_engine(path: str) -> AsyncEngine:
-    engine = create_async_engine(
-        f"sqlite+aiosqlite:///{path}",
+def _sqlite_engine(path: str) -> ThreadedEngine:
+    engine = create_engine(
+        f"sqlite:///{path}",
         json_serializer=json_dumps,
         json_deserializer=orjson.loads,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        # Each connection is used by one thread at a time, but not always the same one.
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        pool_size=SQLITE_READER_THREADS + 1,
     )
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control from the driver so BEGIN can be IMMEDIATE.
         dbapi_conn.isolation_level = None
@@ -92,12 +109,12 @@ def _sqlite_engine(path: str) -> AsyncEngine:
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         read = conn.get_execution_options().get(_READ_OPTION)
         conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
-    return engine
+    return ThreadedEngine(engine, readers=SQLITE_READER_THREADS)
 
 
 @contextlib.asynccontextmanager
@@ -191,6 +208,7 @@ async def open_database(
     store_kwargs = store_kwargs or {}
     tmpdir: str | None = None
     write_lock: asyncio.Lock | None = None
+    engine: AsyncEngine | ThreadedEngine
     if postgres_url:
         sa_url, pg_url = normalize_postgres_url(postgres_url)
         engine = create_async_engine(
@@ -217,7 +235,7 @@ async def open_database(
         backends = _sqlite_backends(sqlite_path, store_kwargs, write_lock)
         url = sqlite_path
     try:
-        await _migrate(engine, dialect)
+        await _migrate(engine)
         async with backends as (checkpointer, store):
             yield Database(
                 engine=engine,

@@ -12,30 +12,36 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphport.server.storage.common import row_dict, rows_dicts
+from graphport.server.storage.common import Conn, row_dict, rows_dicts, update_by_key
 from graphport.server.storage.schema import runs
 
 INFLIGHT = ("pending", "running")
 
 
-async def insert_new(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any]:
-    await conn.execute(insert(runs).values(**row))
+async def insert_new(conn: Conn, row: dict[str, Any]) -> dict[str, Any]:
+    await conn.execute(insert(runs), row)
     return row
 
 
-async def get(
-    conn: AsyncConnection, run_id: str, thread_id: str | None = None
-) -> dict[str, Any] | None:
-    q = select(runs).where(runs.c.run_id == run_id)
-    if thread_id is not None:
-        q = q.where(runs.c.thread_id == thread_id)
-    return row_dict((await conn.execute(q)).first())
+_GET = select(runs).where(runs.c.run_id == bindparam("run_id"))
+_GET_OF_THREAD = _GET.where(runs.c.thread_id == bindparam("thread_id"))
+_INFLIGHT = (
+    select(runs)
+    .where(runs.c.thread_id == bindparam("thread_id"), runs.c.status.in_(INFLIGHT))
+    .order_by(runs.c.created_at)
+)
+
+
+async def get(conn: Conn, run_id: str, thread_id: str | None = None) -> dict[str, Any] | None:
+    if thread_id is None:
+        return row_dict((await conn.execute(_GET, {"run_id": run_id})).first())
+    params = {"run_id": run_id, "thread_id": thread_id}
+    return row_dict((await conn.execute(_GET_OF_THREAD, params)).first())
 
 
 async def list_for_thread(
-    conn: AsyncConnection, thread_id: str, *, limit: int, offset: int, status: str | None
+    conn: Conn, thread_id: str, *, limit: int, offset: int, status: str | None
 ) -> list[dict[str, Any]]:
     q = select(runs).where(runs.c.thread_id == thread_id)
     if status is not None:
@@ -44,17 +50,12 @@ async def list_for_thread(
     return rows_dicts((await conn.execute(q)).all())
 
 
-async def inflight(conn: AsyncConnection, thread_id: str) -> list[dict[str, Any]]:
-    q = (
-        select(runs)
-        .where(runs.c.thread_id == thread_id, runs.c.status.in_(INFLIGHT))
-        .order_by(runs.c.created_at)
-    )
-    return rows_dicts((await conn.execute(q)).all())
+async def inflight(conn: Conn, thread_id: str) -> list[dict[str, Any]]:
+    return rows_dicts((await conn.execute(_INFLIGHT, {"thread_id": thread_id})).all())
 
 
 async def matching(
-    conn: AsyncConnection,
+    conn: Conn,
     *,
     thread_id: str | None = None,
     run_ids: list[str] | None = None,
@@ -71,13 +72,11 @@ async def matching(
     return rows_dicts((await conn.execute(q)).all())
 
 
-async def set_fields(conn: AsyncConnection, run_id: str, **fields: Any) -> None:
-    await conn.execute(update(runs).where(runs.c.run_id == run_id).values(**fields))
+async def set_fields(conn: Conn, run_id: str, **fields: Any) -> None:
+    await update_by_key(conn, runs, run_id, fields)
 
 
-async def set_status_if(
-    conn: AsyncConnection, run_id: str, expected: tuple[str, ...], **fields: Any
-) -> bool:
+async def set_status_if(conn: Conn, run_id: str, expected: tuple[str, ...], **fields: Any) -> bool:
     """Compare-and-set on status; False when another actor changed the run first."""
     result = await conn.execute(
         update(runs).where(runs.c.run_id == run_id, runs.c.status.in_(expected)).values(**fields)
@@ -85,14 +84,14 @@ async def set_status_if(
     return bool(result.rowcount)
 
 
-async def delete_if_status(conn: AsyncConnection, run_id: str, expected: tuple[str, ...]) -> bool:
+async def delete_if_status(conn: Conn, run_id: str, expected: tuple[str, ...]) -> bool:
     result = await conn.execute(
         delete(runs).where(runs.c.run_id == run_id, runs.c.status.in_(expected))
     )
     return bool(result.rowcount)
 
 
-async def delete_one(conn: AsyncConnection, run_id: str) -> None:
+async def delete_one(conn: Conn, run_id: str) -> None:
     await conn.execute(delete(runs).where(runs.c.run_id == run_id))
 
 
@@ -119,7 +118,7 @@ _NEXT_DUE = select(func.min(runs.c.created_at)).where(runs.c.status == "pending"
 
 
 async def claim(
-    conn: AsyncConnection, now: datetime, owner: str, lease_until: datetime
+    conn: Conn, now: datetime, owner: str, lease_until: datetime
 ) -> dict[str, Any] | None:
     """Mark the next runnable run as running for `owner`; None when nothing is runnable."""
     q = _CLAIM_PG if conn.dialect.name == "postgresql" else _CLAIM
@@ -144,13 +143,11 @@ async def claim(
     return await get(conn, run_id) if ok else None
 
 
-async def next_available_at(conn: AsyncConnection) -> datetime | None:
+async def next_available_at(conn: Conn) -> datetime | None:
     return (await conn.execute(_NEXT_DUE)).scalar()  # type: ignore[no-any-return]
 
 
-async def renew_leases(
-    conn: AsyncConnection, owner: str, run_ids: list[str], lease_until: datetime
-) -> None:
+async def renew_leases(conn: Conn, owner: str, run_ids: list[str], lease_until: datetime) -> None:
     if run_ids:
         await conn.execute(
             update(runs)
@@ -159,7 +156,7 @@ async def renew_leases(
         )
 
 
-async def release_leases(conn: AsyncConnection, owner: str, now: datetime) -> None:
+async def release_leases(conn: Conn, owner: str, now: datetime) -> None:
     """Expire every lease `owner` holds (it is stopping), so recovery takes its runs now."""
     await conn.execute(
         update(runs)
@@ -168,6 +165,6 @@ async def release_leases(conn: AsyncConnection, owner: str, now: datetime) -> No
     )
 
 
-async def expired_leases(conn: AsyncConnection, now: datetime) -> list[dict[str, Any]]:
+async def expired_leases(conn: Conn, now: datetime) -> list[dict[str, Any]]:
     q = select(runs).where(runs.c.status == "running", runs.c.lease_expires_at < now)
     return rows_dicts((await conn.execute(q)).all())

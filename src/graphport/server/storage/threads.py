@@ -5,24 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, cast, delete, insert, literal, select, update
+from sqlalchemy import and_, bindparam, cast, delete, insert, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphport.server.storage.columns import json_dumps
 from graphport.server.storage.common import (
+    Conn,
     count_where,
     insert_ignoring_conflict,
     row_dict,
     rows_dicts,
     search_page,
+    update_by_key,
 )
 from graphport.server.storage.filters import auth_filter, contains
 from graphport.server.storage.schema import threads
 
 
 def _where(
-    conn: AsyncConnection,
+    conn: Conn,
     *,
     metadata: dict[str, Any] | None = None,
     values: dict[str, Any] | None = None,
@@ -43,13 +44,22 @@ def _where(
     return and_(*clauses)
 
 
+_GET = select(threads).where(threads.c.thread_id == bindparam("thread_id"))
+_GET_FOR_UPDATE = _GET.with_for_update()
+
+
 async def get(
-    conn: AsyncConnection,
+    conn: Conn,
     thread_id: str,
     flt: dict[str, Any] | None = None,
     *,
     for_update: bool = False,
 ) -> dict[str, Any] | None:
+    """The thread, if `flt` lets it through; `for_update` locks its row (PostgreSQL)."""
+    if not flt:
+        locked = for_update and conn.dialect.name == "postgresql"
+        stmt = _GET_FOR_UPDATE if locked else _GET
+        return row_dict((await conn.execute(stmt, {"thread_id": thread_id})).first())
     q = select(threads).where(
         threads.c.thread_id == thread_id,
         auth_filter(threads.c.metadata, conn.dialect.name, flt),
@@ -59,28 +69,27 @@ async def get(
     return row_dict((await conn.execute(q)).first())
 
 
-async def insert_new(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any]:
-    await conn.execute(insert(threads).values(**row))
+async def insert_new(conn: Conn, row: dict[str, Any]) -> dict[str, Any]:
+    await conn.execute(insert(threads), row)
     return row
 
 
-async def insert_if_absent(conn: AsyncConnection, row: dict[str, Any]) -> bool:
+async def insert_if_absent(conn: Conn, row: dict[str, Any]) -> bool:
     """Insert unless a thread with this id exists (atomically); whether it was inserted."""
-    result = await conn.execute(insert_ignoring_conflict(conn, threads, row, "thread_id"))
-    return result.first() is not None
+    return await insert_ignoring_conflict(conn, threads, row, "thread_id")
 
 
-async def set_fields(conn: AsyncConnection, thread_id: str, **fields: Any) -> None:
-    await conn.execute(update(threads).where(threads.c.thread_id == thread_id).values(**fields))
+async def set_fields(conn: Conn, thread_id: str, **fields: Any) -> None:
+    await update_by_key(conn, threads, thread_id, fields)
 
 
-async def delete_many(conn: AsyncConnection, thread_ids: list[str]) -> None:
+async def delete_many(conn: Conn, thread_ids: list[str]) -> None:
     if thread_ids:
         await conn.execute(delete(threads).where(threads.c.thread_id.in_(thread_ids)))
 
 
 async def search(
-    conn: AsyncConnection,
+    conn: Conn,
     *,
     limit: int,
     offset: int,
@@ -99,25 +108,23 @@ async def search(
     )
 
 
-async def count(conn: AsyncConnection, **where: Any) -> int:
+async def count(conn: Conn, **where: Any) -> int:
     return await count_where(conn, threads, _where(conn, **where))
 
 
-async def ids_matching(
-    conn: AsyncConnection, ids: list[str], flt: dict[str, Any] | None = None
-) -> list[str]:
+async def ids_matching(conn: Conn, ids: list[str], flt: dict[str, Any] | None = None) -> list[str]:
     q = select(threads.c.thread_id).where(_where(conn, ids=ids, flt=flt))
     return list((await conn.execute(q)).scalars().all())
 
 
 async def ids_by_metadata(
-    conn: AsyncConnection, metadata: dict[str, Any], flt: dict[str, Any] | None = None
+    conn: Conn, metadata: dict[str, Any], flt: dict[str, Any] | None = None
 ) -> list[str]:
     q = select(threads.c.thread_id).where(_where(conn, metadata=metadata, flt=flt))
     return list((await conn.execute(q)).scalars().all())
 
 
-async def expired_ids(conn: AsyncConnection, now: Any, limit: int) -> list[dict[str, Any]]:
+async def expired_ids(conn: Conn, now: Any, limit: int) -> list[dict[str, Any]]:
     q = (
         select(threads.c.thread_id, threads.c.ttl_strategy)
         .where(threads.c.expires_at.is_not(None), threads.c.expires_at <= now)
@@ -127,7 +134,7 @@ async def expired_ids(conn: AsyncConnection, now: Any, limit: int) -> list[dict[
 
 
 async def metadata_matches(
-    conn: AsyncConnection, metadata: dict[str, Any], flt: dict[str, Any] | None
+    conn: Conn, metadata: dict[str, Any], flt: dict[str, Any] | None
 ) -> bool:
     """Whether a thread with this metadata passes `flt`, evaluated by the database itself
     (the same SQL as for stored rows) for a thread that no longer has a row."""
