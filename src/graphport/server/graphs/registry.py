@@ -20,7 +20,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -60,6 +60,22 @@ class _Entry:
     compiled: Pregel | None  # set for compiled graphs and StateGraph builders
     factory: Callable[..., Any] | None
     factory_takes_config: bool = False
+    # Copies of `compiled` with a checkpointer and store attached: made once, shared by
+    # every run (a compiled graph is safe to run concurrently).
+    attached: list[tuple[BaseCheckpointSaver | None, BaseStore | None, Pregel]] = field(
+        default_factory=list
+    )
+
+    def with_persistence(
+        self, checkpointer: BaseCheckpointSaver | None, store: BaseStore | None
+    ) -> Pregel:
+        assert self.compiled is not None
+        for saver, st, graph in self.attached:
+            if saver is checkpointer and st is store:
+                return graph
+        graph = _attach(self.compiled, checkpointer, store)
+        self.attached.append((checkpointer, store, graph))
+        return graph
 
     def error(self, reason: str) -> GraphLoadError:
         return GraphLoadError(
@@ -134,7 +150,7 @@ class GraphRegistry:
         """
         entry = self._entry(graph_id)
         if entry.compiled is not None:
-            yield _attach(entry.compiled, checkpointer, store)
+            yield entry.with_persistence(checkpointer, store)
             return
         async with AsyncExitStack() as stack:
             built = await _build_from_factory(entry, config, stack)
