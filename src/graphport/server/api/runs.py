@@ -13,7 +13,7 @@ from graphport.server.api import deps
 from graphport.server.api.models import RunCreateStateful, RunCreateStateless, RunsCancel
 from graphport.server.api.params import truthy, valid_uuid
 from graphport.server.api.responses import JSON, select_fields
-from graphport.server.api.sse import sse_response, wait_response
+from graphport.server.api.sse import WaitResponse, sse_response
 from graphport.server.core import Core
 from graphport.server.errors import Unprocessable
 from graphport.server.runtime.broker import Event, parse_event_id
@@ -145,7 +145,7 @@ async def _wait(
 ) -> Response:
     run = await _create(core, caller, body, thread_id)
     base = f"/threads/{run['thread_id']}/runs/{run['run_id']}"
-    return wait_response(
+    return WaitResponse(
         service.join_body(core, run),
         heartbeat=core.settings.heartbeat_seconds,
         headers={"Location": f"{base}/join", "Content-Location": base},
@@ -222,7 +222,7 @@ async def join_run(
 ) -> Response:
     run = await service.fetch(core, caller, *_ids(thread_id, run_id))
     policy = "cancel" if truthy(cancel_on_disconnect) else None
-    return wait_response(
+    return WaitResponse(
         service.join_body(core, run),
         heartbeat=core.settings.heartbeat_seconds,
         on_close=await _on_disconnect(core, run, policy),
@@ -338,7 +338,7 @@ async def cancel_run(
         return await service.join_body(core, runs[0])
 
     base = f"/threads/{thread_id}/runs/{run_id}"
-    return wait_response(
+    return WaitResponse(
         result(), heartbeat=core.settings.heartbeat_seconds, headers={"Location": f"{base}/join"}
     )
 

@@ -9,7 +9,8 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from graphport.server import serde
 from graphport.server.runtime.broker import Event
@@ -32,9 +33,7 @@ def frame(ev: Event) -> bytes:
     return b"event: %s\r\ndata: %s\r\nid: %s\r\n\r\n" % (_clean(ev.event), ev.data, _clean(ev.id))
 
 
-async def _with_ticks(
-    source: AsyncIterator[Any], interval: float
-) -> AsyncIterator[Any | None]:
+async def _with_ticks(source: AsyncIterator[Any], interval: float) -> AsyncIterator[Any | None]:
     """Items of `source`, and None whenever `interval` passes without one."""
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=256)
 
@@ -99,37 +98,68 @@ def sse_response(
     )
 
 
-async def _wait_body(
-    result: Awaitable[Any], heartbeat: float, on_close: OnClose | None
-) -> AsyncIterator[bytes]:
-    task = asyncio.ensure_future(result)
-    finished = False
-    try:
-        while True:
-            done, _ = await asyncio.wait([task], timeout=heartbeat)
-            if done:
-                break
-            yield b"\n"
-        body = task.result()
-        finished = True
-        yield serde.dumps(body)
-    finally:
-        if not task.done():
-            task.cancel()
-        if on_close is not None:
-            await asyncio.shield(on_close(finished))
+async def _until_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
-def wait_response(
-    result: Awaitable[Any],
-    *,
-    heartbeat: float,
-    headers: dict[str, str] | None = None,
-    on_close: OnClose | None = None,
-) -> StreamingResponse:
-    """200 JSON streamed: newlines while waiting, then the document (spec 5)."""
-    return StreamingResponse(
-        _wait_body(result, heartbeat, on_close),
-        media_type="application/json",
-        headers=headers,
-    )
+class WaitResponse(Response):
+    """The 200 JSON of wait/join (spec 5): the document alone (with a Content-Length) when
+    it is ready within a heartbeat, else newlines every heartbeat until it is. Plain ASGI:
+    a StreamingResponse costs a task group per request, most of which never stream. A
+    client that goes away cancels the wait."""
+
+    def __init__(
+        self,
+        result: Awaitable[Any],
+        *,
+        heartbeat: float,
+        headers: dict[str, str] | None = None,
+        on_close: OnClose | None = None,
+    ) -> None:
+        self.result = result
+        self.heartbeat = heartbeat
+        self.raw_headers = [
+            *((k.lower().encode(), v.encode()) for k, v in (headers or {}).items()),
+            (b"content-type", b"application/json"),
+        ]
+        self.on_close = on_close
+        self.status_code = 200
+        self.background = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        task = asyncio.ensure_future(self.result)
+        gone = asyncio.ensure_future(_until_disconnect(receive))
+        finished = started = False
+        try:
+            while not task.done():
+                await asyncio.wait(
+                    [task, gone], timeout=self.heartbeat, return_when=asyncio.FIRST_COMPLETED
+                )
+                if task.done():
+                    break
+                if gone.done():
+                    return
+                if not started:
+                    await send(
+                        {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
+                    )
+                    started = True
+                await send({"type": "http.response.body", "body": b"\n", "more_body": True})
+            body = serde.dumps(task.result())
+            finished = True
+            if not started:
+                length = (b"content-length", str(len(body)).encode())
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [*self.raw_headers, length],
+                    }
+                )
+            await send({"type": "http.response.body", "body": body})
+        finally:
+            for pending in (task, gone):
+                pending.cancel()
+            if self.on_close is not None:
+                await asyncio.shield(self.on_close(finished))
