@@ -596,6 +596,23 @@ async def test_interrupt_before_and_after(http: httpx.AsyncClient) -> None:
     assert await wait_run(http, tid, "counter", input=None) == COUNTER_DONE
 
 
+@pytest.mark.parametrize("graph", ["paused", "paused_parent"])
+async def test_static_interrupt_compiled_into_graph(http: httpx.AsyncClient, graph: str) -> None:
+    """A graph compiled with interrupt_before pauses runs that never asked for it, even as
+    a subgraph: the thread must say `interrupted`, though no `__interrupt__` was streamed."""
+    tid = await new_thread(http)
+    paused = await wait_run(http, tid, graph, input={"count": 1})
+    # The parent's own state stays as given until its paused child returns.
+    expected = {"count": 2, "log": ["increment"]} if graph == "paused" else {"count": 1, "log": []}
+    assert paused == expected
+    row = await thread(http, tid)
+    assert row["status"] == "interrupted"
+    assert row["values"] == expected
+    assert (await state(http, tid))["next"] == ["double" if graph == "paused" else "child"]
+    assert await wait_run(http, tid, graph, input=None) == COUNTER_DONE
+    assert (await thread(http, tid))["status"] == "idle"
+
+
 async def test_command_goto_and_update(http: httpx.AsyncClient) -> None:
     tid = await new_thread(http)
     await wait_run(http, tid, "counter", input={"count": 1})

@@ -1,5 +1,8 @@
 """counter — two nodes and a list reducer (interrupt_before/after, update_state, as_node, forks).
 
+`paused` is the same graph compiled to stop before "double"; `paused_parent` runs `paused`
+as a subgraph node: static interrupts that no run asked for, at both depths.
+
 "increment" adds 1 to `count`, then "double" doubles it; each appends its name to `log`, which
 accumulates with operator.add (so updates to `log` extend it, updates to `count` replace it).
 
@@ -27,12 +30,16 @@ def double(state: State) -> State:
     return {"count": state.get("count", 0) * 2, "log": ["double"]}
 
 
-graph = (
+builder = (
     StateGraph(State)
     .add_node(increment)
     .add_node(double)
     .add_edge(START, "increment")
     .add_edge("increment", "double")
     .add_edge("double", END)
-    .compile()
+)
+graph = builder.compile()
+paused = builder.compile(interrupt_before=["double"])
+paused_parent = (
+    StateGraph(State).add_node("child", paused).add_edge(START, "child").compile()
 )

@@ -4,17 +4,20 @@ with the real checkpointer and store, and publish every event. The only place a 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from langgraph.pregel import Pregel
 from langgraph.types import Command, Send
 
 from graphport.auth.types import normalize_user
 from graphport.server.core import Core
 from graphport.server.runtime.events import EventMapper, langgraph_modes
 from graphport.server.runtime.state import summary
+from graphport.server.serde import to_jsonable
 
 logger = logging.getLogger("graphport.executor")
 
@@ -172,8 +175,34 @@ async def execute(core: Core, run: dict[str, Any], publish: Publish, user: Any =
             for name, body in mapper.map(tuple(ns), mode, data):
                 await publish(name, body)
         if checkpointer is not None and not kwargs.get("temporary"):
-            outcome.summary = summary(await graph.aget_state(_state_config(config)))
+            if outcome.last_values is not None and not _may_pause_unseen(graph, kwargs, outcome):
+                # Finished without pausing: the last root `values` event is the state.
+                outcome.summary = {
+                    "values": to_jsonable(outcome.last_values),
+                    "interrupts": {},
+                    "status": "idle",
+                }
+            else:
+                outcome.summary = summary(await graph.aget_state(_state_config(config)))
     return outcome
+
+
+def _may_pause_unseen(graph: Pregel, kwargs: dict[str, Any], outcome: Outcome) -> bool:
+    """Whether the run may have stopped with tasks pending although no `__interrupt__`
+    reached its `values` stream: an interrupt() always shows there, a static interrupt
+    (interrupt_before/after, on the run or compiled into any graph) does not."""
+    if outcome.interrupted or kwargs.get("interrupt_before") or kwargs.get("interrupt_after"):
+        return True
+    return _static_interrupts(graph)
+
+
+@functools.lru_cache(maxsize=64)
+def _static_interrupts(graph: Pregel) -> bool:
+    graphs = [graph, *(sub for _, sub in graph.get_subgraphs(recurse=True))]
+    return any(
+        getattr(g, "interrupt_before_nodes", None) or getattr(g, "interrupt_after_nodes", None)
+        for g in graphs
+    )
 
 
 def _state_config(config: dict[str, Any]) -> dict[str, Any]:
