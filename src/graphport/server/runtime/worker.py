@@ -5,6 +5,7 @@ of the event stream, webhooks. A crash in one run never touches another."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -18,6 +19,7 @@ from graphport.server.runtime.webhooks import WebhookSender
 from graphport.server.storage import checkpoints
 from graphport.server.storage import runs as run_store
 from graphport.server.storage import threads as thread_store
+from graphport.server.storage.common import Conn
 
 if TYPE_CHECKING:
     from graphport.server.core import Core
@@ -98,12 +100,8 @@ class Worker:
         0 when full (a finishing run wakes us), else until the next delayed run is due
         (after_seconds), at most a second (the polling fallback)."""
         while len(self._tasks) + self._reserved < self.concurrency:
-            now = serde.utcnow()
-            async with self.core.db.begin() as conn:
-                run = await run_store.claim(
-                    conn, now, self.owner, now + timedelta(seconds=LEASE_SECONDS)
-                )
-                nxt = None if run else await run_store.next_available_at(conn)
+            claim = functools.partial(self._claim, now=serde.utcnow())
+            run, nxt = await self.core.db.transact(claim)
             if run is None:
                 if nxt is None:
                     return 1.0
@@ -111,6 +109,14 @@ class Worker:
             task = asyncio.create_task(self._run(run), name=f"run-{run['run_id']}")
             self._tasks[run["run_id"]] = task
         return 1.0
+
+    async def _claim(
+        self, conn: Conn, now: datetime
+    ) -> tuple[dict[str, Any] | None, datetime | None]:
+        """Claim the next runnable run; if there is none, when the next delayed one is due."""
+        lease_until = now + timedelta(seconds=LEASE_SECONDS)
+        run = await run_store.claim(conn, now, self.owner, lease_until)
+        return run, None if run else await run_store.next_available_at(conn)
 
     # --- claim at creation ---------------------------------------------------------------
 
@@ -263,18 +269,20 @@ class Worker:
                     summary = await state_service.latest_summary(core, thread)
             except Exception:
                 logger.exception("Reading final state of thread %s failed", thread_id)
-        epitaph = None
-        async with core.db.begin() as conn:
+
+        async def transaction(conn: Conn) -> tuple[dict[str, Any] | None, bool]:
+            """(the epitaph of a temporary run, whether other runs wait on the thread)"""
             if temporary:  # the thread goes, and its runs with it (cascade)
-                epitaph = await core.engine.drop_temporary_thread(conn, run, status, now)
-            elif status == "rollback":
+                return await core.engine.drop_temporary_thread(conn, run, status, now), False
+            if status == "rollback":
                 await run_store.delete_one(conn, run_id)
             else:
                 await run_store.set_fields(
                     conn, run_id, status=status, updated_at=now, ended_at=now, lease_owner=None
                 )
-            if not temporary:
-                await self._refresh_thread(conn, run_id, thread_id, status, error, summary, now)
+            return None, await _refresh_thread(conn, thread_id, status, error, summary, now)
+
+        epitaph, self._queued_behind[run_id] = await core.db.transact(transaction)
         if temporary and executor.uses_checkpointer(kwargs):
             await checkpoints.delete_thread(core.db.checkpointer, thread_id)
         await core.engine.broker.finish(
@@ -301,26 +309,27 @@ class Worker:
                 },
             )
 
-    async def _refresh_thread(
-        self,
-        conn: Any,
-        run_id: str,
-        thread_id: str,
-        status: str,
-        error: BaseException | None,
-        summary: dict[str, Any] | None,
-        now: Any,
-    ) -> None:
-        others = await run_store.inflight(conn, thread_id)
-        self._queued_behind[run_id] = bool(others)
-        fields: dict[str, Any] = {"updated_at": now, "state_updated_at": now}
-        if summary is not None:
-            fields.update(values=summary["values"], interrupts=summary["interrupts"])
-        if others:
-            fields["status"] = "busy"
-        elif status == "error":
-            fields["status"] = "error"
-        else:
-            fields["status"] = summary["status"] if summary else "idle"
-        fields["error"] = error_payload(error) if status == "error" and error else None
-        await thread_store.set_fields(conn, thread_id, **fields)
+
+async def _refresh_thread(
+    conn: Conn,
+    thread_id: str,
+    status: str,
+    error: BaseException | None,
+    summary: dict[str, Any] | None,
+    now: Any,
+) -> bool:
+    """The thread row after a run: its state summary, and a status that stays `busy` while
+    other runs are queued on it (returned: whether any are)."""
+    others = await run_store.inflight(conn, thread_id)
+    fields: dict[str, Any] = {"updated_at": now, "state_updated_at": now}
+    if summary is not None:
+        fields.update(values=summary["values"], interrupts=summary["interrupts"])
+    if others:
+        fields["status"] = "busy"
+    elif status == "error":
+        fields["status"] = "error"
+    else:
+        fields["status"] = summary["status"] if summary else "idle"
+    fields["error"] = error_payload(error) if status == "error" and error else None
+    await thread_store.set_fields(conn, thread_id, **fields)
+    return bool(others)

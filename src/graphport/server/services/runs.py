@@ -29,6 +29,7 @@ from graphport.server.services.hygiene import (
 from graphport.server.storage import assistants as assistant_store
 from graphport.server.storage import runs as store
 from graphport.server.storage import threads as thread_store
+from graphport.server.storage.common import Conn
 
 _HIDDEN = ("attempt", "started_at", "ended_at", "lease_owner", "lease_expires_at")
 REJECT_DETAIL = (
@@ -227,12 +228,13 @@ async def _insert(
     temporary: bool,
     slot: bool,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The create transaction: thread (found or created), multitask check, run row
-    (inserted claimed when `slot` and the thread has nothing in flight)."""
+    """The create transaction, in one database hop: thread (found or created), multitask
+    check, run row (inserted claimed when `slot` and the thread has nothing in flight)."""
     assistant_id, thread_id, run_id = value["assistant_id"], value["thread_id"], value["run_id"]
     strategy, if_not_exists = value["multitask_strategy"], value["if_not_exists"]
     flt, a_flt = filters
-    async with core.db.begin() as conn:
+
+    async def transaction(conn: Conn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         assistant = await assistant_store.get(conn, assistant_id, a_flt)
         if assistant is None or assistant["graph_id"] not in core.registry.graph_ids:
             raise NotFound("Thread or assistant not found.")
@@ -311,7 +313,9 @@ async def _insert(
         else:
             await thread_store.set_fields(conn, thread_id, **thread_fields)
         await store.insert_new(conn, run)
-    return run, inflight
+        return run, inflight
+
+    return await core.db.transact(transaction)
 
 
 # --- reading and managing runs ---------------------------------------------------------

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from alembic import command
@@ -23,11 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from graphport.server.storage.columns import json_dumps
 from graphport.server.storage.common import Conn
-from graphport.server.storage.threaded import ThreadedEngine
+from graphport.server.storage.threaded import Body, ThreadedEngine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _READ_OPTION = "graphport_read"
+T = TypeVar("T")
 SQLITE_READER_THREADS = 2
 
 
@@ -54,6 +55,16 @@ class Database:
         assert self.write_lock is not None
         async with self.write_lock, self.engine.transaction(write=True) as tconn:
             yield tconn
+
+    async def transact(self, body: Body[T]) -> T:
+        """`body(conn)` as one write transaction. On SQLite the whole body runs on the
+        writer thread in one hop, so it may await nothing but its connection."""
+        if isinstance(self.engine, AsyncEngine):
+            async with self.engine.begin() as conn:
+                return await body(conn)
+        assert self.write_lock is not None
+        async with self.write_lock:
+            return await self.engine.transact(body)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
