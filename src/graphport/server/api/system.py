@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from importlib.metadata import version
+import functools
+from importlib import metadata
 
 from fastapi import APIRouter, Depends
 from sqlalchemy import text
@@ -13,6 +14,8 @@ from graphport.server.api.responses import JSON
 from graphport.server.core import Core
 
 router = APIRouter(tags=["system"])
+# Installed versions don't change while the server runs; reading package metadata does I/O.
+version = functools.cache(metadata.version)
 
 
 @router.get("/ok")
