@@ -89,6 +89,8 @@ class GraphRegistry:
     def __init__(self, config: LangGraphConfig, entries: dict[str, _Entry]) -> None:
         self.config = config
         self._entries = entries
+        self._system_ids = {g: self.system_assistant_id(g) for g in entries}
+        self._system_id_set = frozenset(self._system_ids.values())
 
     @classmethod
     def load(cls, config: LangGraphConfig) -> GraphRegistry:
@@ -115,11 +117,12 @@ class GraphRegistry:
     def system_assistant_id(self, graph_id: str) -> str:
         return str(uuid.uuid5(SYSTEM_ASSISTANT_NAMESPACE, graph_id))
 
+    def is_system_assistant(self, assistant_id: str) -> bool:
+        return assistant_id in self._system_id_set
+
     def resolve_assistant_id(self, assistant_id_or_graph_id: str) -> str:
         """Map a graph id to its system assistant id (routes taking "assistant ID or graph")."""
-        if assistant_id_or_graph_id in self._entries:
-            return self.system_assistant_id(assistant_id_or_graph_id)
-        return assistant_id_or_graph_id
+        return self._system_ids.get(assistant_id_or_graph_id, assistant_id_or_graph_id)
 
     def default_assistant_name(self, graph_id: str) -> str:
         compiled = self._entry(graph_id).compiled

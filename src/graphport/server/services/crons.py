@@ -180,7 +180,7 @@ async def create(
     }
     await caller.authorize("crons", "create", value)
     # As for runs (spec 6.15), only non-system assistants go through assistants.read.
-    system = assistant_id in map(core.registry.system_assistant_id, core.registry.graph_ids)
+    system = core.registry.is_system_assistant(assistant_id)
     await assistant_service.get(core, SYSTEM if system else caller, assistant_id)
     if thread_id is not None:
         await thread_service.fetch(core, caller, thread_id)

@@ -165,7 +165,7 @@ async def create_run(
     flt = await caller.authorize("threads", "create_run", value)
     # Spec 6.15: the assistants.read check applies to non-system assistants only.
     a_flt = None
-    if assistant_id not in map(core.registry.system_assistant_id, core.registry.graph_ids):
+    if not core.registry.is_system_assistant(assistant_id):
         a_flt = await caller.authorize(
             "assistants", "read", {"assistant_id": assistant_id, "metadata": {}}
         )
