@@ -153,6 +153,18 @@ async def test_wait_keeps_the_connection_alive(http: httpx.AsyncClient) -> None:
     assert r.content.startswith(b"\n") and r.json()["step"] == 1
 
 
+async def test_wait_ready_within_a_heartbeat_is_one_plain_document(
+    http: httpx.AsyncClient,
+) -> None:
+    """No keep-alive needed: the document alone, with its length, so clients and proxies
+    see a complete JSON response rather than a stream."""
+    r = await http.post("/runs/wait", json={"assistant_id": "counter", "input": {"count": 1}})
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/json"
+    assert int(r.headers["content-length"]) == len(r.content)
+    assert r.json() == COUNTER_DONE
+
+
 async def test_batch(http: httpx.AsyncClient) -> None:
     r = await http.post(
         "/runs/batch",
