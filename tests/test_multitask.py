@@ -16,7 +16,6 @@ from run_helpers import (
     history,
     new_thread,
     poll,
-    run_status,
     seen_events,
     slow,
     state,
@@ -73,7 +72,12 @@ async def test_enqueue_is_fifo_and_never_concurrent(http: httpx.AsyncClient) -> 
     order: list[str] = []
     async with asyncio.timeout(20):
         while True:
-            statuses = await asyncio.gather(*(run_status(http, tid, rid) for rid in ids))
+            # One list call is one query, a snapshot: separate gets could see a run still
+            # running and, a moment later, its successor already started.
+            listed = {
+                r["run_id"]: r["status"] for r in (await http.get(f"/threads/{tid}/runs")).json()
+            }
+            statuses = [listed[rid] for rid in ids]
             running = [rid for rid, s in zip(ids, statuses, strict=True) if s == "running"]
             assert len(running) <= 1, statuses
             for rid in running:

@@ -169,7 +169,6 @@ async def create_run(
         a_flt = await caller.authorize(
             "assistants", "read", {"assistant_id": assistant_id, "metadata": {}}
         )
-    now = utcnow()
     # With a free local slot, a run whose thread has nothing in flight is inserted already
     # claimed and started right away: no wake-up, no claim transaction. Same row, same worker.
     slot = not value["after_seconds"] and core.engine.reserve_slot()
@@ -180,7 +179,6 @@ async def create_run(
         body,
         value,
         (flt, a_flt),
-        now,
         stateless=stateless,
         temporary=temporary,
         slot=slot,
@@ -222,7 +220,6 @@ async def _insert(
     body: dict[str, Any],
     value: dict[str, Any],
     filters: tuple[Any, Any],
-    now: Any,
     *,
     stateless: bool,
     temporary: bool,
@@ -243,6 +240,9 @@ async def _insert(
         thread = (
             None if stateless else await thread_store.get(conn, thread_id, flt, for_update=True)
         )
+        # Taken under the thread's lock: created_at order is the order creates on one
+        # thread were serialized in, which the queue's FIFO follows.
+        now = utcnow()
         created = thread is None
         if created:
             # Without an auth filter, "not found" already means "doesn't exist".
