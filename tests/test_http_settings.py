@@ -253,3 +253,8 @@ async def test_disabled_route_families(disabled_server: TestServer) -> None:
             assert r.status_code == 404, (method, path, r.text)
         assert (await http.get("/ok")).status_code == 200
         assert (await http.get("/docs")).status_code == 200
+        # The API document describes only what answers: here /ok and nothing else.
+        paths = set((await http.get("/openapi.json")).json()["paths"])
+        assert "/ok" in paths
+        assert not {p for p in paths if p.startswith(("/assistants", "/threads", "/runs"))}
+        assert not {p for p in paths if p.startswith("/store") or p in ("/info", "/metrics")}

@@ -23,6 +23,7 @@ from graphport.server.auth.middleware import (
     route_path,
     send_json,
 )
+from graphport.server.auth.routes import route_family
 from graphport.server.graphs.config import ConfigError, LangGraphConfig
 from graphport.server.settings import Settings
 
@@ -175,6 +176,19 @@ def _chain_lifespan(app: FastAPI, user_app: Any) -> None:
     app.router.lifespan_context = both
 
 
+def _hide_from_openapi(app: FastAPI, disabled: set[str]) -> None:
+    """Switched-off route families answer 404, so the API document leaves them out."""
+    full = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = full()  # built once and cached by FastAPI; filtering again is a no-op
+        paths = schema.get("paths", {})
+        schema["paths"] = {p: v for p, v in paths.items() if route_family(p) not in disabled}
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI, settings: Settings, config: LangGraphConfig) -> ServerAuth:
     """Apply `auth` and `http` from `langgraph.json` to `app`; call once all routers are in."""
     http = config.http or {}
@@ -220,6 +234,8 @@ def install(app: FastAPI, settings: Settings, config: LangGraphConfig) -> Server
         app.add_middleware(CustomRoutes, user_app=user_app, target=target)
         _chain_lifespan(app, user_app)
     app.add_middleware(EdgeMiddleware, prefix=prefix, max_body=settings.max_body_bytes)
+    if disabled:
+        _hide_from_openapi(app, disabled)
     if http.get("cors") is not False:
         app.add_middleware(CORSMiddleware, **_cors_options(http.get("cors")))
     app.state.auth = server_auth
