@@ -1,8 +1,11 @@
 """Test harness: real Graphport servers on free 127.0.0.1 ports, one per backend.
 
 Fixtures
-- `backend`: "sqlite" | "postgres" (session-scoped, parametrized; postgres skips with a
-  reason when unreachable, and fails instead when GRAPHPORT_REQUIRE_POSTGRES=1, as in CI).
+- `backend`: "sqlite" | "postgres" | "distributed" (session-scoped, parametrized).
+  "distributed" is PostgreSQL plus Redis carrying events, cancels and wake-ups (as between
+  `graphport serve` and `graphport worker` processes; here one process, every signal still
+  through Redis). Backends skip with a reason when their services are unreachable, and
+  fail instead when GRAPHPORT_REQUIRE_POSTGRES=1, as in CI.
 - `server`: a running `TestServer` for that backend (session-scoped): `.url`, `.app`,
   `.core` (server internals; use only for things with no API, e.g. a cron tick) and
   `.call(coro_fn, *args)` to run a coroutine on the server's own event loop.
@@ -12,7 +15,9 @@ Fixtures
   database) when a test needs special settings; runs on the same backend.
 
 The PostgreSQL URL comes from GRAPHPORT_TEST_POSTGRES_URL (default
-postgresql://postgres@127.0.0.1:5432/test); each session gets its own fresh database."""
+postgresql://postgres@127.0.0.1:5432/test); each server gets its own fresh database. Redis
+comes from GRAPHPORT_TEST_REDIS_URL (default redis://127.0.0.1:6379/0); each server gets
+its own key prefix."""
 
 from __future__ import annotations
 
@@ -40,7 +45,9 @@ CONFIG = TESTS / "langgraph.json"
 PG_URL = os.environ.get(
     "GRAPHPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
+REDIS_URL = os.environ.get("GRAPHPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE_PG = os.environ.get("GRAPHPORT_REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite", "postgres", "distributed"]
 
 
 def free_port() -> int:
@@ -102,6 +109,23 @@ def _pg_available() -> str | None:
         return f"PostgreSQL unreachable at {PG_URL}: {e}"
 
 
+def _redis_available() -> str | None:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+        return None
+    except Exception as e:  # pragma: no cover - depends on the machine
+        return f"Redis unreachable at {REDIS_URL}: {e}"
+
+
+def unavailable(backend: str) -> str | None:
+    """Why a backend's services can't be reached (None: they can)."""
+    if backend == "sqlite":
+        return None
+    return _pg_available() or (_redis_available() if backend == "distributed" else None)
+
+
 @contextlib.contextmanager
 def _pg_database() -> Iterator[str]:
     import psycopg
@@ -122,19 +146,22 @@ def database_for(backend: str) -> Iterator[dict[str, Any]]:
     if backend == "postgres":
         with _pg_database() as url:
             yield {"database_url": url}
+    elif backend == "distributed":
+        with _pg_database() as url:
+            prefix = f"graphport-test-{uuid.uuid4().hex[:12]}"
+            yield {"database_url": url, "redis_url": REDIS_URL, "redis_prefix": prefix}
     else:
         with tempfile.TemporaryDirectory(prefix="graphport-test-") as tmp:
             yield {"database": str(Path(tmp) / "graphport.db")}
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+@pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    if request.param == "postgres":
-        reason = _pg_available()
-        if reason:
-            if REQUIRE_PG:
-                pytest.fail(reason)
-            pytest.skip(reason)
+    reason = unavailable(request.param)
+    if reason:
+        if REQUIRE_PG:
+            pytest.fail(reason)
+        pytest.skip(reason)
     return str(request.param)
 
 

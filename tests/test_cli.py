@@ -7,107 +7,30 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from conftest import database_for, free_port
+from processes import EXAMPLES, START_TIMEOUT, dev, graphport, graphport_command
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples" / "langgraph.json"
 EXAMPLE_GRAPHS = ("agent", "hitl", "subgraph", "memory", "echo")
-START_TIMEOUT = 90.0  # importing langgraph on a busy 2-core machine takes a while
-STOP_TIMEOUT = 30.0
-
-
-def graphport_command() -> list[str]:
-    exe = Path(sys.executable).with_name("graphport")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "graphport.server.cli"]
-
-
-class Dev:
-    """One `graphport dev` subprocess, its output in files (no pipe to fill up)."""
-
-    def __init__(self, args: list[str], workdir: Path, name: str) -> None:
-        self.out_path = workdir / f"{name}.stdout"
-        self.err_path = workdir / f"{name}.stderr"
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        env.pop("GRAPHPORT_DATABASE_URL", None)
-        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen(
-                [*graphport_command(), "dev", *args],
-                stdout=out,
-                stderr=err,
-                cwd=workdir,
-                env=env,
-            )
-
-    @property
-    def stdout(self) -> str:
-        return self.out_path.read_text(errors="replace")
-
-    @property
-    def stderr(self) -> str:
-        return self.err_path.read_text(errors="replace")
-
-    def url(self, timeout: float = START_TIMEOUT) -> str:
-        """The URL it printed, once printed."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in self.stdout.splitlines():
-                if line.startswith("Graphport http"):
-                    return line.split()[1]
-            if self.proc.poll() is not None:
-                raise AssertionError(f"exited {self.proc.returncode}: {self.stderr}")
-            time.sleep(0.1)
-        raise AssertionError(f"no URL printed in {timeout}s: {self.stdout} {self.stderr}")
-
-    def wait_ok(self, url: str, timeout: float = START_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"exited {self.proc.returncode}: {self.stderr}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/ok", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise AssertionError(f"/ok not reachable in {timeout}s: {self.stderr}")
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT)
-        return self.proc.returncode
-
-
-@contextlib.contextmanager
-def dev(args: list[str], workdir: Path, name: str) -> Iterator[Dev]:
-    d = Dev(args, workdir, name)
-    try:
-        yield d
-    finally:
-        d.stop()
 
 
 def test_dev_serves_and_persists_across_restarts(backend: str, tmp_path: Path) -> None:
-    """Runs on both backends: SQLite with `--database <file>` (the dev default), PostgreSQL
-    with `--database-url` on a fresh database."""
+    """Runs on every backend: SQLite with `--database <file>` (the dev default), PostgreSQL
+    with `--database-url` on a fresh database, and that plus `--redis-url`."""
     with database_for(backend) as db:
         if backend == "sqlite":
             storage = ["--database", str(tmp_path / "db.sqlite")]
         else:
             storage = ["--database-url", db["database_url"]]
+        if "redis_url" in db:
+            storage += ["--redis-url", db["redis_url"]]
         port = free_port()
         args = ["--config", str(EXAMPLES), *storage, "--port", str(port)]
 
@@ -197,6 +120,39 @@ def test_bad_graph_variable_fails_fast(tmp_path: Path) -> None:
     )
     assert proc.returncode != 0
     assert "numeric" in proc.stderr and "mod.py" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "needs --redis-url"),
+        (["--redis-url", "redis://127.0.0.1:6379/0", "--max-concurrent-runs", "0"], "at least 1"),
+    ],
+)
+def test_a_worker_that_could_not_work_refuses_to_start(
+    tmp_path: Path, extra: list[str], message: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "GRAPHPORT_REDIS_URL"}
+    args = ["worker", "--config", str(EXAMPLES), "--database", ":memory:", *extra]
+    proc = subprocess.run(
+        [*graphport_command(), *args],
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert proc.returncode != 0
+    assert message in proc.stderr, proc.stderr
+
+
+def test_unreachable_redis_fails_start_up_with_its_address(tmp_path: Path) -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    args = ["--config", str(EXAMPLES), "--database", str(tmp_path / "db.sqlite")]
+    with graphport("worker", [*args, "--redis-url", dead], tmp_path, "no-redis") as worker:
+        worker.proc.wait(START_TIMEOUT)
+        assert worker.proc.returncode != 0
+        assert f"Redis unreachable at {dead}" in worker.stderr, worker.stderr
 
 
 def test_busy_default_port_picks_another(tmp_path: Path) -> None:

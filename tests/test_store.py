@@ -173,7 +173,7 @@ async def test_item_ttl_expires_and_refreshes_on_read(
 ) -> None:
     space = ns()
     await client.store.put_item(space, "forever", {"v": 3})
-    if backend == "postgres":
+    if backend != "sqlite":  # PostgreSQL, alone or distributed
         await client.store.put_item(space, "read", {"v": 1}, ttl=1)
         await client.store.put_item(space, "unread", {"v": 2}, ttl=1)
         for key in ("read", "unread"):
@@ -218,7 +218,7 @@ async def test_configured_default_ttl(backend: str, start_server: Any) -> None:
                 r = await http.post("/store/items/search", json=body)
                 return {item["key"] for item in r.json()["items"]}
 
-            if backend == "postgres":  # whole-minute TTLs there: bring the expiry close
+            if backend != "sqlite":  # PostgreSQL: whole-minute TTLs; bring the expiry close
                 await _pg_expire_in(srv, tuple(space), "d", 0.5)
                 await _pg_expire_in(srv, tuple(space), "n", 0.5)  # no TTL: nothing to move
             # default_ttl 0.02 min: "d" goes; an explicit null TTL never expires.
@@ -373,7 +373,7 @@ def _pgvector_missing() -> str | None:
 async def semantic(backend: str, start_server: Any) -> AsyncIterator[Any]:
     """An official client on a server whose store has `store.index` configured."""
     with contextlib.ExitStack() as stack:
-        if backend == "postgres":
+        if backend != "sqlite":  # PostgreSQL, alone or distributed
             reason = _pgvector_missing()
             if reason:
                 pytest.skip(reason)

@@ -19,6 +19,15 @@ class Settings:
     database: str | None = None
     # postgresql://… selects the PostgreSQL backend.
     database_url: str | None = None
+    # redis://… carries run events, cancels and wake-ups between processes, so API
+    # replicas and `graphport worker` processes can share one database. None: in-process.
+    redis_url: str | None = dataclasses.field(
+        default_factory=lambda: os.environ.get("GRAPHPORT_REDIS_URL") or None
+    )
+    # Prefix of every Redis key and channel: deployments (or tests) sharing a Redis.
+    redis_prefix: str = dataclasses.field(
+        default_factory=lambda: os.environ.get("GRAPHPORT_REDIS_PREFIX") or "graphport"
+    )
     # Runs executed at once by this process's worker (0 = API only, no worker).
     max_concurrent_runs: int = 10
     # How long a finished run's events stay replayable after it ends.
@@ -31,6 +40,11 @@ class Settings:
     )
     run_timeout_seconds: float = dataclasses.field(
         default_factory=lambda: _env_float("GRAPHPORT_RUN_TIMEOUT_SECONDS", 86400.0)
+    )
+    # A running run's lease: its worker renews it every third of this; a run whose lease
+    # lapsed (its worker died) goes back to the queue, checked as often.
+    lease_seconds: float = dataclasses.field(
+        default_factory=lambda: _env_float("GRAPHPORT_LEASE_SECONDS", 30.0)
     )
     webhook_max_attempts: int = 4
     webhook_backoff_seconds: float = 0.5

@@ -18,6 +18,11 @@ class Control(ABC):
     def on_cancel(self, handler: CancelHandler) -> None:
         """Register the local worker's handler."""
 
+    async def requested(self, run_ids: list[str]) -> dict[str, str]:
+        """Cancels asked for these runs (run id -> action), for a worker to check now and
+        then: a signal sent while its subscription was down never reached it."""
+        return {}  # in-process signals are never lost
+
 
 class LocalControl(Control):
     def __init__(self) -> None:

@@ -12,7 +12,7 @@ from graphport.server.runtime.broker import Broker
 from graphport.server.runtime.control import Control
 from graphport.server.runtime.wakeup import Wakeup
 from graphport.server.runtime.webhooks import WebhookSender
-from graphport.server.runtime.worker import LEASE_SECONDS, Worker
+from graphport.server.runtime.worker import Worker
 from graphport.server.storage import runs as run_store
 from graphport.server.storage import threads as thread_store
 
@@ -64,7 +64,7 @@ class RunEngine:
     async def _sweep_leases(self) -> None:
         """Recover runs of workers that died without stopping (their leases lapse)."""
         while True:
-            await asyncio.sleep(LEASE_SECONDS)
+            await asyncio.sleep(self.core.settings.lease_seconds)
             try:
                 await self._recover_orphans()
             except Exception:
@@ -74,6 +74,7 @@ class RunEngine:
         """Runs left `running` by a crash whose lease expired go back to pending (or error
         after MAX_ATTEMPTS), so nothing stays stuck and threads stay consistent."""
         now = serde.utcnow()
+        failed: list[dict[str, Any]] = []
         async with self.core.db.begin() as conn:
             for run in await run_store.expired_leases(conn, now):
                 if run["attempt"] >= MAX_ATTEMPTS:
@@ -86,10 +87,14 @@ class RunEngine:
                         status="error",
                         error={"error": "RuntimeError", "message": "exceeded max attempts"},
                     )
+                    failed.append(run)
                 else:
                     await run_store.set_fields(
                         conn, run["run_id"], status="pending", lease_owner=None, updated_at=now
                     )
+        for run in failed:  # its worker died: end the stream it left open for its waiters
+            done = serde.dumps({"status": "run_done", "run_id": run["run_id"]})
+            await self.broker.finish(run["run_id"], run["thread_id"], done)
         await self.wakeup.notify()
 
     # --- claim at creation (a run whose thread is idle skips the queue round trip) ---------

@@ -12,6 +12,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import IntegrityError
+
 from graphport.server import serde
 from graphport.server.runtime import executor
 from graphport.server.runtime import state as state_service
@@ -26,7 +28,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("graphport.worker")
 
-LEASE_SECONDS = 30.0
+# How long a cancel for a run with no task here is kept (see `cancel_local`).
+UNCLAIMED_CANCEL_SECONDS = 60.0
 # Exception types whose message is safe to show clients (spec 4.2); others are masked.
 _SHOWN = (
     ValueError,
@@ -56,6 +59,7 @@ class Worker:
         self.owner = f"worker-{uuid.uuid4().hex[:12]}"
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._cancel: dict[str, str] = {}
+        self._unclaimed_cancels: dict[str, float] = {}  # run id -> when its cancel came
         # Runs past their graph, being finalized: a late cancel must not interrupt that.
         self._finalizing: set[str] = set()
         self._queued_behind: dict[str, bool] = {}
@@ -97,26 +101,31 @@ class Worker:
 
     async def _claim_available(self) -> float:
         """Start claimable runs up to the concurrency limit; returns how long to sleep:
-        0 when full (a finishing run wakes us), else until the next delayed run is due
-        (after_seconds), at most a second (the polling fallback)."""
+        until the next delayed run is due (after_seconds), at most a second (the polling
+        fallback; wake-ups come sooner)."""
         while len(self._tasks) + self._reserved < self.concurrency:
             claim = functools.partial(self._claim, now=serde.utcnow())
-            run, nxt = await self.core.db.transact(claim)
-            if run is None:
-                if nxt is None:
+            try:
+                run, more, due = await self.core.db.transact(claim)
+            except IntegrityError:  # another worker started a run on that thread first
+                continue
+            if run is not None:
+                task = asyncio.create_task(self._run(run), name=f"run-{run['run_id']}")
+                self._tasks[run["run_id"]] = task
+            if not more:
+                if due is None:
                     return 1.0
-                return min(1.0, max(0.005, (nxt - serde.utcnow()).total_seconds()))
-            task = asyncio.create_task(self._run(run), name=f"run-{run['run_id']}")
-            self._tasks[run["run_id"]] = task
+                return min(1.0, max(0.005, (due - serde.utcnow()).total_seconds()))
         return 1.0
 
     async def _claim(
         self, conn: Conn, now: datetime
-    ) -> tuple[dict[str, Any] | None, datetime | None]:
-        """Claim the next runnable run; if there is none, when the next delayed one is due."""
-        lease_until = now + timedelta(seconds=LEASE_SECONDS)
-        run = await run_store.claim(conn, now, self.owner, lease_until)
-        return run, None if run else await run_store.next_available_at(conn)
+    ) -> tuple[dict[str, Any] | None, bool, datetime | None]:
+        """Claim the next runnable run: (it or None, whether another may be runnable now,
+        and if not, when the next delayed run is due)."""
+        lease_until = now + timedelta(seconds=self.core.settings.lease_seconds)
+        run, more = await run_store.claim(conn, now, self.owner, lease_until)
+        return run, more, None if more else await run_store.next_due(conn, now)
 
     # --- claim at creation ---------------------------------------------------------------
 
@@ -138,7 +147,7 @@ class Worker:
             "status": "running",
             "started_at": now,
             "lease_owner": self.owner,
-            "lease_expires_at": now + timedelta(seconds=LEASE_SECONDS),
+            "lease_expires_at": now + timedelta(seconds=self.core.settings.lease_seconds),
             "attempt": 1,
         }
 
@@ -157,7 +166,28 @@ class Worker:
         task = self._tasks.get(run_id)
         self._cancel[run_id] = action
         if task is not None and not task.done():
-            task.cancel()
+            self._cancel_until_seen(run_id)
+        elif task is None:
+            # Claimed here a moment ago (its task starts next) or run by another worker:
+            # keep the signal for `_run` to find, but not forever.
+            now = time.monotonic()
+            self._unclaimed_cancels[run_id] = now
+            for other, at in list(self._unclaimed_cancels.items()):
+                if now - at > UNCLAIMED_CANCEL_SECONDS and other not in self._tasks:
+                    del self._unclaimed_cancels[other]
+                    self._cancel.pop(other, None)
+
+    def _cancel_until_seen(self, run_id: str) -> None:
+        """Cancel the run's task, again every moment until `_run` has seen it: on Python
+        3.11 `asyncio.wait_for` (in redis-py, among others) drops a cancel that arrives
+        as its inner await completes."""
+        task = self._tasks.get(run_id)
+        if task is None or task.done() or run_id not in self._cancel:
+            return  # ended, or `_run` took the cancel (it pops `_cancel`)
+        if run_id in self._finalizing:
+            return
+        task.cancel()
+        asyncio.get_running_loop().call_later(0.05, self._cancel_until_seen, run_id)
 
     async def wait_stopped(self, run_id: str, timeout: float) -> None:
         task = self._tasks.get(run_id)
@@ -210,6 +240,7 @@ class Worker:
             was_full = len(self._tasks) >= self.concurrency
             self._tasks.pop(run_id, None)
             self._cancel.pop(run_id, None)
+            self._unclaimed_cancels.pop(run_id, None)
             # Something may be claimable now: the next run queued on this thread, or
             # anything that waited for this worker's free slot.
             if was_full or self._queued_behind.pop(run_id, False):
@@ -239,11 +270,21 @@ class Worker:
         )
 
     async def _heartbeat(self, run_id: str) -> None:
+        """Renew the run's lease, and pick up a cancel whose signal never arrived."""
+        control = self.core.engine.control
         while True:
-            await asyncio.sleep(LEASE_SECONDS / 3)
-            until = serde.utcnow() + timedelta(seconds=LEASE_SECONDS)
-            async with self.core.db.begin() as conn:
-                await run_store.renew_leases(conn, self.owner, [run_id], until)
+            lease = self.core.settings.lease_seconds
+            await asyncio.sleep(lease / 3)
+            until = serde.utcnow() + timedelta(seconds=lease)
+            try:  # a failed renewal is retried next beat; a lapsed lease would rerun the run
+                async with self.core.db.begin() as conn:
+                    await run_store.renew_leases(conn, self.owner, [run_id], until)
+                action = (await control.requested([run_id])).get(run_id)
+            except Exception:
+                logger.warning("Heartbeat of run %s failed; retrying", run_id, exc_info=True)
+                continue
+            if action is not None and run_id not in self._cancel:
+                await self.cancel_local(run_id, action)
 
     async def finalize(
         self,

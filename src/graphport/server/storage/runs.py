@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from graphport.server.storage.common import Conn, row_dict, rows_dicts, update_by_key
 from graphport.server.storage.schema import runs
@@ -108,43 +107,51 @@ def _claim_select() -> Select[Any]:
             older.c.created_at < runs.c.created_at,
         ),
     )
-    return select(runs.c.run_id).where(runnable).order_by(runs.c.created_at).limit(1)
+    # Two candidates: the second only says whether to claim again (saves an empty claim).
+    return select(runs.c.run_id).where(runnable).order_by(runs.c.created_at).limit(2)
 
 
-# Built once: constructing this statement per claim cost more than executing it.
+# Built once: constructing these statements per claim cost more than executing them.
 _CLAIM = _claim_select()
 _CLAIM_PG = _CLAIM.with_for_update(skip_locked=True, of=runs)
-_NEXT_DUE = select(func.min(runs.c.created_at)).where(runs.c.status == "pending")
+# Delayed runs only (after_seconds): a run queued behind another on its thread is woken
+# by that run's end, not polled for.
+_NEXT_DUE = select(func.min(runs.c.created_at)).where(
+    runs.c.status == "pending", runs.c.created_at > bindparam("now", type_=runs.c.created_at.type)
+)
+_TAKE = (
+    update(runs)
+    .where(runs.c.run_id == bindparam("_run_id"), runs.c.status == "pending")
+    .values(
+        status="running",
+        started_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        lease_owner=bindparam("owner"),
+        lease_expires_at=bindparam("lease_until"),
+        attempt=runs.c.attempt + 1,
+    )
+    .returning(*runs.c)
+)
 
 
 async def claim(
     conn: Conn, now: datetime, owner: str, lease_until: datetime
-) -> dict[str, Any] | None:
-    """Mark the next runnable run as running for `owner`; None when nothing is runnable."""
+) -> tuple[dict[str, Any] | None, bool]:
+    """Mark the next runnable run as running for `owner`: (the run or None, whether another
+    may be runnable). Raises IntegrityError when another worker started a run on that
+    thread first (the unique index on running runs); the caller's transaction is lost."""
     q = _CLAIM_PG if conn.dialect.name == "postgresql" else _CLAIM
-    run_id = (await conn.execute(q, {"now": now})).scalar()
-    if run_id is None:
-        return None
-    try:
-        async with conn.begin_nested():
-            ok = await set_status_if(
-                conn,
-                run_id,
-                ("pending",),
-                status="running",
-                started_at=now,
-                updated_at=now,
-                lease_owner=owner,
-                lease_expires_at=lease_until,
-                attempt=runs.c.attempt + 1,
-            )
-    except IntegrityError:
-        return None  # another worker started a run on this thread first
-    return await get(conn, run_id) if ok else None
+    candidates = (await conn.execute(q, {"now": now})).scalars().all()
+    if not candidates:
+        return None, False
+    params = {"_run_id": candidates[0], "now": now, "owner": owner, "lease_until": lease_until}
+    run = row_dict((await conn.execute(_TAKE, params)).first())
+    return run, len(candidates) > 1
 
 
-async def next_available_at(conn: Conn) -> datetime | None:
-    return (await conn.execute(_NEXT_DUE)).scalar()  # type: ignore[no-any-return]
+async def next_due(conn: Conn, now: datetime) -> datetime | None:
+    """When the next delayed run becomes runnable, if any."""
+    return (await conn.execute(_NEXT_DUE, {"now": now})).scalar()  # type: ignore[no-any-return]
 
 
 async def renew_leases(conn: Conn, owner: str, run_ids: list[str], lease_until: datetime) -> None:

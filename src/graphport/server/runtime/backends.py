@@ -1,0 +1,55 @@
+"""The run engine's backends, chosen once at start-up: in-process (one server) or Redis
+(API replicas and `graphport worker` processes sharing a database)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from graphport.server.runtime.control import LocalControl
+from graphport.server.runtime.engine import RunEngine
+from graphport.server.runtime.memory_broker import MemoryBroker
+from graphport.server.runtime.wakeup import LocalWakeup
+from graphport.server.settings import Settings
+
+
+class BackendUnavailable(RuntimeError):
+    """A configured service cannot be reached at start-up."""
+
+
+@contextlib.asynccontextmanager
+async def open_engine(settings: Settings) -> AsyncIterator[RunEngine]:
+    if settings.redis_url is None:
+        broker = MemoryBroker(settings.stream_retention_seconds)
+        yield RunEngine(broker, LocalWakeup(), LocalControl())
+        return
+
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    from graphport.server.runtime.redis_broker import BLOCK_SECONDS, RedisBroker
+    from graphport.server.runtime.redis_signals import RedisSignals
+
+    # No pool limit: every live stream subscriber holds a connection in a blocking XREAD,
+    # which must not outlast the socket timeout (redis-py's default is 5 s, as long as it).
+    redis = Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=5,
+        socket_timeout=max(30.0, 6 * BLOCK_SECONDS),
+    )
+    try:
+        try:
+            await redis.ping()
+        except RedisError as e:
+            raise BackendUnavailable(f"Redis unreachable at {settings.redis_url}: {e}") from e
+        # A cancel is kept long enough for a dead worker's run to be swept (a lease and a
+        # sweep interval), claimed again and renewed once, which is when it is checked.
+        signals = RedisSignals(redis, settings.redis_prefix, 3 * settings.lease_seconds)
+        await signals.start()
+        try:
+            broker = RedisBroker(redis, settings.redis_prefix, settings.stream_retention_seconds)
+            yield RunEngine(broker, signals, signals)
+        finally:
+            await signals.stop()
+    finally:
+        await redis.aclose()
