@@ -9,15 +9,21 @@ graph from examples/langgraph.json and measures, over HTTP with httpx:
 - throughput with 10 concurrent clients (runs/s), both ways;
 - stream time-to-first-event (request sent -> first SSE event read), p50/p99.
 
-The reference is the same compiled `echo` graph run in this process with `ainvoke` and an
-`AsyncSqliteSaver` on a temp file (a fresh thread id per call, same concurrency), measured
-while the server idles so the two never share the CPU. Shared machines drift by tens of
+The reference is the same compiled `echo` graph run in this process with `ainvoke` and the
+server's checkpointer (`AsyncSqliteSaver` on a temp file, or `AsyncPostgresSaver` with
+`--database-url`), a fresh thread id per call, same concurrency, measured while the server
+idles so the two never share the CPU.
+
+`--database-url postgresql://…/db` runs the server on PostgreSQL (a fresh database, dropped
+after); adding `--redis-url redis://… --workers N` runs it distributed: `graphport serve
+--max-concurrent-runs 0` plus N `graphport worker` processes. Shared machines drift by tens of
 percent over a minute, so reference and server alternate for `--rounds` rounds: latencies
 pool every round's samples, rates are the median round. Targets: wait p50 <= 2x in-process,
 throughput >= 0.7x in-process, first event < 10 ms.
 
     python bench/run_bench.py [--rounds 3] [--runs 200] [--concurrency 10]
                               [--throughput-runs 400] [--json]
+                              [--database-url URL [--redis-url URL --workers N]]
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,22 +108,44 @@ async def _throughput(total: int, concurrency: int, call: Callable[[], Awaitable
 # --- in-process reference -----------------------------------------------------------------
 
 
-async def reference(runs: int, concurrency: int, throughput_runs: int) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def _saver(database_url: str | None) -> AsyncIterator[Any]:
+    """The checkpointer the server uses, on its own fresh database."""
+    if database_url is None:
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        with tempfile.TemporaryDirectory(prefix="graphport-bench-ref-") as tmp:
+            async with AsyncSqliteSaver.from_conn_string(str(Path(tmp) / "ref.db")) as saver:
+                yield saver
+        return
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    from psycopg.rows import dict_row
+    from psycopg_pool import AsyncConnectionPool
+
+    with fresh_postgres(database_url) as url:
+        kwargs = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
+        async with AsyncConnectionPool(url, max_size=20, kwargs=kwargs) as pool:
+            saver = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
+            await saver.setup()
+            yield saver
+
+
+async def reference(
+    runs: int, concurrency: int, throughput_runs: int, database_url: str | None
+) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT / "examples"))
     from echo import graph  # type: ignore[import-not-found]
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-    with tempfile.TemporaryDirectory(prefix="graphport-bench-ref-") as tmp:
-        async with AsyncSqliteSaver.from_conn_string(str(Path(tmp) / "ref.db")) as saver:
-            compiled = graph.copy(update={"checkpointer": saver})
+    async with _saver(database_url) as saver:
+        compiled = graph.copy(update={"checkpointer": saver})
 
-            async def call() -> Any:
-                config = {"configurable": {"thread_id": str(uuid.uuid4())}}
-                result = await compiled.ainvoke(INPUT, config)
-                assert result["messages"][-1].content == "ping"
+        async def call() -> Any:
+            config = {"configurable": {"thread_id": str(uuid.uuid4())}}
+            result = await compiled.ainvoke(INPUT, config)
+            assert result["messages"][-1].content == "ping"
 
-            latency = await _timed(runs, call)
-            rate = await _throughput(throughput_runs, concurrency, call)
+        latency = await _timed(runs, call)
+        rate = await _throughput(throughput_runs, concurrency, call)
     return {"wait": latency, "throughput": rate}
 
 
@@ -125,48 +153,76 @@ async def reference(runs: int, concurrency: int, throughput_runs: int) -> dict[s
 
 
 @contextlib.contextmanager
-def server_process(port: int) -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="graphport-bench-") as tmp:
-        cmd = [
-            sys.executable,
-            "-m",
-            "graphport.server.cli",
-            "dev",
-            "--config",
-            str(CONFIG),
-            "--port",
-            str(port),
-            "--database",
-            str(Path(tmp) / "graphport.db"),
-            "--log-level",
-            "warning",
-        ]
-        proc = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ}
-        )
+def fresh_postgres(url: str) -> Iterator[str]:
+    """A new database beside the one `url` names, dropped afterwards."""
+    import psycopg
+
+    name = f"graphport_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _graphport(*args: str) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "graphport.server.cli", *args, "--log-level", "warning"]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def server_process(port: int, args: argparse.Namespace) -> Iterator[str]:
+    with contextlib.ExitStack() as stack:
+        if args.database_url:
+            storage = ["--database-url", stack.enter_context(fresh_postgres(args.database_url))]
+        else:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="graphport-bench-"))
+            storage = ["--database", str(Path(tmp) / "graphport.db")]
+        if args.redis_url:
+            storage += ["--redis-url", args.redis_url]
+        shared = ["--config", str(CONFIG), *storage]
+        local = ["--max-concurrent-runs", "0"] if args.workers else []
+        procs = [_graphport("serve", *shared, "--port", str(port), *local)]
+        for proc in procs:
+            stack.callback(_stop, proc)
         url = f"http://127.0.0.1:{port}"
+        _wait_ok(url, procs[0])
+        for _ in range(args.workers):  # after the API replica has migrated the database
+            procs.append(_graphport("worker", *shared))
+            stack.callback(_stop, procs[-1])
+        time.sleep(3 if args.workers else 0)  # workers import the graphs and connect
+        for proc in procs:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode() if proc.stderr else ""
+                raise RuntimeError(f"a graphport process exited during start-up:\n{err}")
+        yield url
+
+
+def _wait_ok(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise RuntimeError(f"server exited during start-up:\n{err}")
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    raise RuntimeError(f"server exited during start-up:\n{err}")
-                try:
-                    if httpx.get(f"{url}/ok", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError("server did not start within 60 s")
-                time.sleep(0.05)
-            yield url
-        finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+            if httpx.get(f"{url}/ok", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError("server did not start within 60 s")
+        time.sleep(0.05)
 
 
 async def first_event_ms(http: httpx.AsyncClient) -> float:
@@ -276,14 +332,23 @@ def report(ref: dict[str, Any], srv: dict[str, Any], args: argparse.Namespace) -
     ]
 
 
+def _setup(args: argparse.Namespace) -> str:
+    setup = "PostgreSQL" if args.database_url else "SQLite"
+    if args.redis_url:
+        setup += " + Redis"
+    if args.workers:
+        setup += f", API replica + {args.workers} worker process(es)"
+    return setup
+
+
 def print_table(rows: list[dict], args: argparse.Namespace) -> None:
     def num(v: float | None) -> str:
         return "-" if v is None else f"{v:.2f}"
 
     header = f"{'metric':<36} {'graphport':>10} {'in-process':>11} {'ratio':>7}  {'target':<8} ok"
     print(
-        f"\nGraphport run engine vs in-process langgraph  (echo graph, SQLite, {args.rounds} "
-        f"rounds of {args.runs} sequential runs after {WARMUP} warm-up and "
+        f"\nGraphport run engine vs in-process langgraph  (echo graph, {_setup(args)}, "
+        f"{args.rounds} rounds of {args.runs} sequential runs after {WARMUP} warm-up and "
         f"{args.throughput_runs} runs at {args.concurrency} clients, {os.cpu_count()} CPUs)"
     )
     print(header)
@@ -308,7 +373,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--throughput-runs", type=int, default=400)
     parser.add_argument("--json", action="store_true", help="also print the rows as JSON")
+    parser.add_argument("--database-url", help="PostgreSQL server URL (default: SQLite)")
+    parser.add_argument("--redis-url", help="Redis URL: events and signals between processes")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="worker processes (needs --redis-url)"
+    )
     args = parser.parse_args()
+    if args.workers and not args.redis_url:
+        parser.error("--workers needs --redis-url")
 
     try:
         import uvloop
@@ -318,9 +390,10 @@ def main() -> None:
         run = asyncio.run
 
     refs, srvs = [], []
-    with server_process(_free_port()) as url:
+    with server_process(_free_port(), args) as url:
         for _ in range(args.rounds):
-            refs.append(run(reference(args.runs, args.concurrency, args.throughput_runs)))
+            ref = reference(args.runs, args.concurrency, args.throughput_runs, args.database_url)
+            refs.append(run(ref))
             srvs.append(
                 run(measure_server(url, args.runs, args.concurrency, args.throughput_runs))
             )
