@@ -260,7 +260,7 @@ async def test_cancel_while_finalizing(start_server: Any) -> None:
     """A cancel that lands while a run is being finalized must not abort the finalization
     (the run would stay `running` and its stream open forever)."""
     with start_server() as srv:
-        worker = srv.core.engine.worker
+        worker = srv.core.worker
         entered, gate = threading.Event(), threading.Event()
         original = worker.finalize
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from graphport.server.errors import Unprocessable
-from graphport.server.runtime.scheduler import Scheduler
+from graphport.server.jobs.crons import Scheduler
 from graphport.server.services.crons import next_run
 from graphport.server.storage import crons as cron_store
 from run_helpers import poll, until_status
@@ -36,7 +36,7 @@ async def tick(server: Any, now: datetime, schedulers: int = 1) -> list[dict[str
 
     async def race() -> list[dict[str, Any]]:
         batches = await asyncio.gather(
-            *(Scheduler(server.core).tick(now) for _ in range(schedulers))
+            *(Scheduler(server.core, server.app.state.auth).tick(now) for _ in range(schedulers))
         )
         return [run for batch in batches for run in batch]
 

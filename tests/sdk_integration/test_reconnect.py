@@ -121,7 +121,7 @@ async def _broker_log(core: Any, run_id: str) -> list[tuple[str, Any, str]]:
     """Every event the server published for the run, with its id (runs on the server loop)."""
     return [
         (ev.event, orjson.loads(ev.data), ev.id)
-        async for ev in core.engine.broker.subscribe_run(run_id, parse_event_id("-"))
+        async for ev in core.broker.subscribe_run(run_id, parse_event_id("-"))
     ]
 
 

@@ -1,5 +1,5 @@
-"""The ASGI application: routers, error handling, and a lifespan that opens the database,
-creates system assistants and starts the run engine."""
+"""The ASGI application: routers, error handling, and a lifespan that opens the process's
+core, creates system assistants and starts the runtime and the API's periodic jobs."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
-from graphport.server import lifecycle
+from graphport.server import process
 from graphport.server.api import assistants, errors, runs, system, threads
 from graphport.server.api import crons as cron_routes
 from graphport.server.api import store as store_routes
 from graphport.server.auth import install as install_auth_and_http
-from graphport.server.runtime.scheduler import Scheduler
-from graphport.server.runtime.sweeper import Sweeper
+from graphport.server.jobs.crons import Scheduler
+from graphport.server.jobs.ttl import Sweeper
 from graphport.server.services.assistants import ensure_system_assistants
 from graphport.server.settings import Settings
 
@@ -25,26 +25,25 @@ logger = logging.getLogger("graphport")
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the app; graphs are imported here so a bad config fails before serving."""
-    loaded = lifecycle.load(settings)
+    loaded = process.load(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with lifecycle.open_core(settings, loaded) as core:
+        async with process.open_core(settings, loaded) as core:
             app.state.core = core
-            core.auth = app.state.auth  # custom auth, for runs created off-request
             await ensure_system_assistants(core)
-            await core.engine.start(core)
-            # Crons and TTL sweeps (background tasks; `app.state.scheduler.tick()` for tests).
-            scheduler, sweeper = Scheduler(core), Sweeper(core)
-            app.state.scheduler, app.state.sweeper = scheduler, sweeper
-            scheduler.start()
-            sweeper.start()
-            try:
-                yield
-            finally:
-                await scheduler.stop()
-                await sweeper.stop()
-                await core.engine.stop()
+            async with process.running(core):
+                # Crons (run as their creator, hence the auth) and TTL sweeps: background
+                # tasks; tests drive `app.state.scheduler.tick()` directly.
+                scheduler, sweeper = Scheduler(core, server_auth), Sweeper(core)
+                app.state.scheduler, app.state.sweeper = scheduler, sweeper
+                scheduler.start()
+                sweeper.start()
+                try:
+                    yield
+                finally:
+                    await scheduler.stop()
+                    await sweeper.stop()
 
     app = FastAPI(
         title="Graphport",
@@ -58,5 +57,5 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (system, assistants, threads, cron_routes, runs, store_routes):
         app.include_router(module.router)
     # `auth` and `http` of langgraph.json: middleware around every route (keep this last).
-    install_auth_and_http(app, settings, loaded.config)
+    server_auth = install_auth_and_http(app, settings, loaded.config)
     return app

@@ -124,9 +124,9 @@ def reload_app() -> object:
 
 
 def _worker(settings: Settings) -> None:
-    from graphport.server import lifecycle
+    from graphport.server import process
 
-    loaded = lifecycle.load(settings)
+    loaded = process.load(settings)
     print(f"Graphport worker: graphs {', '.join(loaded.registry.graph_ids)}", flush=True)
 
     async def work() -> None:
@@ -134,7 +134,7 @@ def _worker(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await lifecycle.run_worker(settings, loaded, stop)
+        await process.run_worker(settings, loaded, stop)
 
     try:
         import uvloop

@@ -1,25 +1,29 @@
-"""The long-lived objects a running server holds, built once in the app lifespan."""
+"""The long-lived objects a server process holds, built once at start-up (`process.py`)
+and never changed afterwards; request handlers and periodic jobs reach them through it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from graphport.server.graphs import GraphRegistry, LangGraphConfig
+from graphport.server.lifecycle import RunLifecycle
+from graphport.server.runtime.broker import Broker
+from graphport.server.runtime.control import Control
+from graphport.server.runtime.wakeup import Wakeup
+from graphport.server.runtime.worker import Worker
 from graphport.server.settings import Settings
 from graphport.server.storage.database import Database
 
-if TYPE_CHECKING:
-    from graphport.server.auth import ServerAuth
-    from graphport.server.runtime.engine import RunEngine
 
-
-@dataclass
+@dataclass(frozen=True)
 class Core:
     settings: Settings
     config: LangGraphConfig
     registry: GraphRegistry
     db: Database
-    engine: RunEngine
-    # Custom auth / API key (graphport.server.auth); set by the app, None in bare cores.
-    auth: ServerAuth | None = None
+    lifecycle: RunLifecycle
+    broker: Broker
+    wakeup: Wakeup
+    control: Control
+    # This process's worker; None when it executes no runs (`serve --max-concurrent-runs 0`).
+    worker: Worker | None

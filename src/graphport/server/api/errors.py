@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphport.server.api.responses import JSON
 from graphport.server.errors import GraphportError
+from graphport.server.storage.filters import InvalidFilter
 
 logger = logging.getLogger("graphport.api")
 
@@ -44,6 +45,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(GraphportError)
     async def _domain(_: Request, exc: GraphportError) -> JSON:
         return JSON({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(InvalidFilter)
+    async def _filter(_: Request, exc: InvalidFilter) -> JSON:
+        return JSON({"detail": str(exc)}, status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSON:

@@ -20,6 +20,8 @@ from graphport.server.runtime.broker import Event, parse_event_id
 from graphport.server.services import runs as service
 from graphport.server.services import threads as thread_service
 from graphport.server.services.caller import Caller
+from graphport.server.services.cancellation import wait_stopped
+from graphport.server.storage.records import public_run
 
 router = APIRouter(tags=["runs"])
 Ctx = Depends(deps.core)
@@ -119,7 +121,7 @@ async def _stream(
     run = await _create(core, caller, body, thread_id)
     base, stream = _paths(run, thread_id is None)
     return sse_response(
-        core.engine.broker.subscribe_run(run["run_id"], (0, 0)),
+        core.broker.subscribe_run(run["run_id"], (0, 0)),
         heartbeat=core.settings.heartbeat_seconds,
         headers={"Location": stream, "Content-Location": base},
         on_close=await _on_disconnect(core, run, body.on_disconnect),
@@ -201,7 +203,7 @@ def _ids(thread_id: str, run_id: str) -> tuple[str, str]:
 @router.get("/threads/{thread_id}/runs/{run_id}")
 async def get_run(thread_id: str, run_id: str, core: Core = Ctx, caller: Caller = Who) -> JSON:
     run = await service.fetch(core, caller, *_ids(thread_id, run_id))
-    return JSON(service.public(run))
+    return JSON(public_run(run))
 
 
 @router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
@@ -260,13 +262,13 @@ async def _join_stream(
     else:
         run = await service.fetch(core, caller, *_ids(thread_id, run_id))
     base, stream = _paths(run, thread_id is None)
-    if run["status"] not in ("pending", "running") and not await core.engine.broker.run_known(
+    if run["status"] not in ("pending", "running") and not await core.broker.run_known(
         run_id
     ):
         return sse_response(_empty(), heartbeat=core.settings.heartbeat_seconds)
     policy = "cancel" if truthy(cancel_on_disconnect) else None
     return sse_response(
-        _filtered(core.engine.broker.subscribe_run(run_id, after), _stream_modes(stream_mode)),
+        _filtered(core.broker.subscribe_run(run_id, after), _stream_modes(stream_mode)),
         heartbeat=core.settings.heartbeat_seconds,
         headers={"Location": stream, "Content-Location": base},
         on_close=await _on_disconnect(core, run, policy),
@@ -311,7 +313,7 @@ async def join_stateless_run_stream(
 @router.get("/runs/{run_id}")
 async def get_stateless_run(run_id: str, core: Core = Ctx, caller: Caller = Who) -> JSON:
     run = await service.fetch_stateless(core, caller, valid_uuid(run_id, "run"))
-    return JSON(service.public(run))
+    return JSON(public_run(run))
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel")
@@ -332,7 +334,7 @@ async def cancel_run(
         return Response(status_code=202)
 
     async def result() -> Any:
-        await core.engine.wait_stopped([run_id])
+        await wait_stopped(core, [run_id])
         if act == "rollback":
             return {}
         return await service.join_body(core, runs[0])
@@ -386,7 +388,7 @@ async def thread_stream(
     await thread_service.fetch(core, caller, thread_id)
 
     async def events() -> Any:
-        async for ev in core.engine.broker.subscribe_thread(thread_id, after):
+        async for ev in core.broker.subscribe_thread(thread_id, after):
             if _thread_passes(ev, modes):
                 yield ev
 

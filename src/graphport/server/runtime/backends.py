@@ -1,15 +1,16 @@
-"""The run engine's backends, chosen once at start-up: in-process (one server) or Redis
-(API replicas and `graphport worker` processes sharing a database)."""
+"""How run events, wake-ups and cancels travel, chosen once at start-up: in-process (one
+server) or Redis (API replicas and `graphport worker` processes sharing a database)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
-from graphport.server.runtime.control import LocalControl
-from graphport.server.runtime.engine import RunEngine
+from graphport.server.runtime.broker import Broker
+from graphport.server.runtime.control import Control, LocalControl
 from graphport.server.runtime.memory_broker import MemoryBroker
-from graphport.server.runtime.wakeup import LocalWakeup
+from graphport.server.runtime.wakeup import LocalWakeup, Wakeup
 from graphport.server.settings import Settings
 
 
@@ -17,11 +18,18 @@ class BackendUnavailable(RuntimeError):
     """A configured service cannot be reached at start-up."""
 
 
+@dataclass(frozen=True)
+class Backends:
+    broker: Broker
+    wakeup: Wakeup
+    control: Control
+
+
 @contextlib.asynccontextmanager
-async def open_engine(settings: Settings) -> AsyncIterator[RunEngine]:
+async def open_backends(settings: Settings) -> AsyncIterator[Backends]:
     if settings.redis_url is None:
         broker = MemoryBroker(settings.stream_retention_seconds)
-        yield RunEngine(broker, LocalWakeup(), LocalControl())
+        yield Backends(broker, LocalWakeup(), LocalControl())
         return
 
     from redis.asyncio import Redis
@@ -48,7 +56,7 @@ async def open_engine(settings: Settings) -> AsyncIterator[RunEngine]:
         await signals.start()
         try:
             broker = RedisBroker(redis, settings.redis_prefix, settings.stream_retention_seconds)
-            yield RunEngine(broker, signals, signals)
+            yield Backends(broker, signals, signals)
         finally:
             await signals.stop()
     finally:

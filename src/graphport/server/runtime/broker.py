@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from graphport.server.errors import Unprocessable
 
 # "-" (or "-1"/"0") replays from the start; otherwise "<ms>-<seq>" ids as Redis streams use.
@@ -66,6 +68,13 @@ class Broker(ABC):
         `epitaph` is kept as long as the events, for runs whose rows are deleted when they
         end (temporary stateless runs): the final run and its thread's metadata, so the run
         can still be authorized and rejoined while its events are replayable."""
+
+    async def end_run(
+        self, run_id: str, thread_id: str, *, epitaph: dict[str, Any] | None = None
+    ) -> None:
+        """`finish` with the `run_done` payload every run's stream ends with."""
+        data = orjson.dumps({"status": "run_done", "run_id": run_id})
+        await self.finish(run_id, thread_id, data, epitaph=epitaph)
 
     @abstractmethod
     async def epitaph(self, run_id: str) -> dict[str, Any] | None:

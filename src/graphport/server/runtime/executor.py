@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,10 +14,12 @@ from langgraph.pregel import Pregel
 from langgraph.types import Command, Send
 
 from graphport.auth.types import normalize_user
-from graphport.server.core import Core
+from graphport.server.graphs import GraphRegistry
 from graphport.server.runtime.events import EventMapper, langgraph_modes
-from graphport.server.runtime.state import summary
+from graphport.server.runtime.snapshots import summary
 from graphport.server.serde import to_jsonable
+from graphport.server.storage.database import Database
+from graphport.server.storage.records import Run, Summary
 
 logger = logging.getLogger("graphport.executor")
 
@@ -31,7 +33,7 @@ class Outcome:
     last_values: Any = None
     interrupted: bool = False
     # The thread summary (values, interrupts, status) read at the end with the graph open.
-    summary: dict[str, Any] | None = None
+    summary: Summary | None = None
     error: BaseException | None = None
     events: int = field(default=0)
 
@@ -47,7 +49,7 @@ def _send(obj: Any) -> Any:
 _CHECKPOINT_MODES = frozenset({"checkpoints", "debug"})
 
 
-def uses_checkpointer(kwargs: dict[str, Any]) -> bool:
+def uses_checkpointer(kwargs: Mapping[str, Any]) -> bool:
     """Persistent runs always; temporary (stateless, deleted) runs only when they stream
     checkpoints, since nothing of theirs outlives them (spec 6.4)."""
     if not kwargs.get("temporary"):
@@ -74,7 +76,7 @@ def build_input(kwargs: dict[str, Any]) -> Any:
     )
 
 
-def build_config(run: dict[str, Any], user: Any = None) -> dict[str, Any]:
+def build_config(run: Run, user: Any = None) -> dict[str, Any]:
     config = dict(run["kwargs"].get("config") or {})
     configurable = dict(config.get("configurable") or {})
     if user is not None:
@@ -148,7 +150,9 @@ async def _items(
             yield "event", None, ev
 
 
-async def execute(core: Core, run: dict[str, Any], publish: Publish, user: Any = None) -> Outcome:
+async def execute(
+    registry: GraphRegistry, db: Database, run: Run, publish: Publish, user: Any = None
+) -> Outcome:
     """Run the graph to completion, interrupt, or error; cancellation propagates out."""
     kwargs = run["kwargs"]
     requested = list(kwargs.get("stream_mode") or ["values"])
@@ -156,11 +160,9 @@ async def execute(core: Core, run: dict[str, Any], publish: Publish, user: Any =
     outcome = Outcome()
     config = build_config(run, user)
     graph_id = config["configurable"]["graph_id"]
-    checkpointer = core.db.checkpointer if uses_checkpointer(kwargs) else None
+    checkpointer = db.checkpointer if uses_checkpointer(kwargs) else None
     await publish("metadata", {"run_id": run["run_id"], "attempt": run["attempt"]})
-    async with core.registry.graph(
-        graph_id, config, checkpointer=checkpointer, store=core.db.store
-    ) as graph:
+    async with registry.graph(graph_id, config, checkpointer=checkpointer, store=db.store) as graph:
         async for kind, ns, payload in _items(
             graph, build_input(kwargs), config, kwargs, langgraph_modes(requested)
         ):

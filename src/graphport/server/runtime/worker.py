@@ -5,26 +5,27 @@ of the event stream, webhooks. A crash in one run never touches another."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 import uuid
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from graphport.server import serde
+from graphport.server.graphs import GraphRegistry
+from graphport.server.lifecycle import Ended, RunLifecycle
 from graphport.server.runtime import executor
-from graphport.server.runtime import state as state_service
+from graphport.server.runtime.broker import Broker
+from graphport.server.runtime.control import Control
+from graphport.server.runtime.snapshots import latest_summary
+from graphport.server.runtime.wakeup import Wakeup
 from graphport.server.runtime.webhooks import WebhookSender
 from graphport.server.storage import checkpoints
-from graphport.server.storage import runs as run_store
 from graphport.server.storage import threads as thread_store
-from graphport.server.storage.common import Conn
-
-if TYPE_CHECKING:
-    from graphport.server.core import Core
+from graphport.server.storage.database import Database
+from graphport.server.storage.records import Run, RunEnding
 
 logger = logging.getLogger("graphport.worker")
 
@@ -51,26 +52,40 @@ def error_payload(exc: BaseException) -> dict[str, str]:
     return {"error": name, "message": str(exc) if shown else "An internal error occurred"}
 
 
+
+@dataclass(frozen=True)
+class WorkerDeps:
+    """What a worker uses, handed over at construction."""
+
+    registry: GraphRegistry
+    db: Database
+    lifecycle: RunLifecycle
+    broker: Broker
+    wakeup: Wakeup
+    control: Control
+    webhooks: WebhookSender | None  # None: webhooks switched off (http.disable_webhooks)
+    lease_seconds: float
+    run_timeout_seconds: float
+
+
 class Worker:
-    def __init__(self, core: Core, *, concurrency: int, webhooks: WebhookSender) -> None:
-        self.core = core
+    def __init__(self, deps: WorkerDeps, *, concurrency: int) -> None:
+        self.deps = deps
         self.concurrency = concurrency
-        self.webhooks = webhooks
         self.owner = f"worker-{uuid.uuid4().hex[:12]}"
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._cancel: dict[str, str] = {}
         self._unclaimed_cancels: dict[str, float] = {}  # run id -> when its cancel came
         # Runs past their graph, being finalized: a late cancel must not interrupt that.
         self._finalizing: set[str] = set()
-        self._queued_behind: dict[str, bool] = {}
         # Slots promised to runs being claimed at creation (see `reserve`).
         self._reserved = 0
         self._loop_task: asyncio.Task[None] | None = None
 
-    # --- lifecycle ----------------------------------------------------------------------
+    # --- start and stop ------------------------------------------------------------------
 
     def start(self) -> None:
-        self.core.engine.control.on_cancel(self.cancel_local)
+        self.deps.control.on_cancel(self.cancel_local)
         self._loop_task = asyncio.create_task(self._loop(), name="graphport-worker")
 
     async def stop(self) -> None:
@@ -81,13 +96,14 @@ class Worker:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=5)
-            # Runs cut short by the stop: hand them back to the queue (the next start, or
-            # another worker's lease sweep, retries them) instead of leaving them `running`.
-            async with self.core.db.begin() as conn:
-                await run_store.release_leases(conn, self.owner, serde.utcnow())
+            # Runs cut short by the stop go back to the queue (another worker, or the next
+            # start, retries them from their checkpoint) instead of staying `running`.
+            if await self.deps.lifecycle.release(self.owner):
+                await self.deps.wakeup.notify()
+        if self.deps.webhooks is not None:
+            await self.deps.webhooks.close()
 
     async def _loop(self) -> None:
-        engine = self.core.engine
         while True:
             try:
                 timeout = await self._claim_available()
@@ -97,66 +113,47 @@ class Worker:
                 logger.exception("Worker loop error; retrying")
                 timeout = 1.0
             if timeout:
-                await engine.wakeup.wait(timeout)
+                await self.deps.wakeup.wait(timeout)
 
     async def _claim_available(self) -> float:
         """Start claimable runs up to the concurrency limit; returns how long to sleep:
         until the next delayed run is due (after_seconds), at most a second (the polling
         fallback; wake-ups come sooner)."""
         while len(self._tasks) + self._reserved < self.concurrency:
-            claim = functools.partial(self._claim, now=serde.utcnow())
             try:
-                run, more, due = await self.core.db.transact(claim)
+                claim = await self.deps.lifecycle.claim(self.owner)
             except IntegrityError:  # another worker started a run on that thread first
                 continue
-            if run is not None:
-                task = asyncio.create_task(self._run(run), name=f"run-{run['run_id']}")
-                self._tasks[run["run_id"]] = task
-            if not more:
-                if due is None:
+            if claim.run is not None:
+                self._start(claim.run)
+            if not claim.more:
+                if claim.due is None:
                     return 1.0
-                return min(1.0, max(0.005, (due - serde.utcnow()).total_seconds()))
+                return min(1.0, max(0.005, (claim.due - serde.utcnow()).total_seconds()))
         return 1.0
 
-    async def _claim(
-        self, conn: Conn, now: datetime
-    ) -> tuple[dict[str, Any] | None, bool, datetime | None]:
-        """Claim the next runnable run: (it or None, whether another may be runnable now,
-        and if not, when the next delayed run is due)."""
-        lease_until = now + timedelta(seconds=self.core.settings.lease_seconds)
-        run, more = await run_store.claim(conn, now, self.owner, lease_until)
-        return run, more, None if more else await run_store.next_due(conn, now)
-
-    # --- claim at creation ---------------------------------------------------------------
-
-    def reserve(self) -> bool:
-        """Promise a free slot to a run about to be inserted already claimed by this worker
-        (its thread idle, nothing delayed): it skips the queue's wake-up and claim round
-        trip. Exactly one of `adopt` or `release` must follow."""
-        if len(self._tasks) + self._reserved >= self.concurrency:
-            return False
-        self._reserved += 1
-        return True
-
-    def release(self) -> None:
-        self._reserved -= 1
-
-    def lease(self, now: datetime) -> dict[str, Any]:
-        """The columns a claim sets (storage.runs.claim), for a run inserted claimed."""
-        return {
-            "status": "running",
-            "started_at": now,
-            "lease_owner": self.owner,
-            "lease_expires_at": now + timedelta(seconds=self.core.settings.lease_seconds),
-            "attempt": 1,
-        }
-
-    def adopt(self, run: dict[str, Any]) -> None:
-        """Start a run inserted with `lease` (its reserved slot becomes its task)."""
-        self._reserved -= 1
+    def _start(self, run: Run) -> None:
         self._tasks[run["run_id"]] = asyncio.create_task(
             self._run(run), name=f"run-{run['run_id']}"
         )
+
+    # --- claim at creation ---------------------------------------------------------------
+
+    def reserve(self) -> str | None:
+        """Promise a free slot to a run about to be created: returns the owner to create
+        it claimed for (`RunLifecycle.create(claim_for=…)`), so it skips the queue's
+        wake-up and claim round trip; None when every slot is busy. `adopt` must follow."""
+        if len(self._tasks) + self._reserved >= self.concurrency:
+            return None
+        self._reserved += 1
+        return self.owner
+
+    def adopt(self, run: Run | None) -> None:
+        """Settle a reserved slot: start `run` if it was created claimed by this worker,
+        otherwise (queued behind another run, or not created) free the slot."""
+        self._reserved -= 1
+        if run is not None and run["status"] == "running" and run.get("lease_owner") == self.owner:
+            self._start(run)
 
     # --- cancel -------------------------------------------------------------------------
 
@@ -196,24 +193,26 @@ class Worker:
 
     # --- one run ------------------------------------------------------------------------
 
-    async def _run(self, run: dict[str, Any]) -> None:
+    async def _run(self, run: Run) -> None:
         run_id, thread_id = run["run_id"], run["thread_id"]
-        broker = self.core.engine.broker
+        broker = self.deps.broker
         started = time.monotonic()
 
         async def publish(event: str, data: Any) -> None:
             await broker.publish(run_id, thread_id, event, serde.dumps(data))
 
-        status, error, outcome = "success", None, executor.Outcome()
+        status: RunEnding = "success"
+        error: BaseException | None = None
+        outcome = executor.Outcome()
         heartbeat = asyncio.create_task(self._heartbeat(run_id))
         try:
             if run_id in self._cancel:  # cancelled between its claim and this start
                 raise asyncio.CancelledError
-            async with asyncio.timeout(self.core.settings.run_timeout_seconds):
-                outcome = await executor.execute(self.core, run, publish)
+            async with asyncio.timeout(self.deps.run_timeout_seconds):
+                outcome = await executor.execute(self.deps.registry, self.deps.db, run, publish)
         except asyncio.CancelledError:
             action = self._cancel.pop(run_id, None)
-            if action is None:  # shutdown: leave the run for the next start to requeue
+            if action is None:  # shutdown: the stop hands the run back to the queue
                 heartbeat.cancel()
                 self._tasks.pop(run_id, None)
                 raise
@@ -228,13 +227,14 @@ class Worker:
         # From here on cancels are ignored (cancel_local): the graph has stopped, and an
         # interrupted finalize would leave the run `running` and its stream open.
         self._finalizing.add(run_id)
+        ended: Ended | None = None
         try:
             if error is not None:
                 await publish("error", error_payload(error))
-            await self.finalize(run, status, error, outcome)
+            ended = await self.finalize(run, status, error, outcome)
         except Exception as e:
             logger.exception("Finalizing run %s failed", run_id)
-            await self._fail_safe(run, e)
+            ended = await self._fail_safe(run, e)
         finally:
             self._finalizing.discard(run_id)
             was_full = len(self._tasks) >= self.concurrency
@@ -243,43 +243,30 @@ class Worker:
             self._unclaimed_cancels.pop(run_id, None)
             # Something may be claimable now: the next run queued on this thread, or
             # anything that waited for this worker's free slot.
-            if was_full or self._queued_behind.pop(run_id, False):
-                await self.core.engine.wakeup.notify()
+            if was_full or (ended is not None and ended.queued_behind):
+                await self.deps.wakeup.notify()
             logger.info(
                 "run %s %s in %.1f ms", run_id, status, (time.monotonic() - started) * 1000
             )
 
-    async def _fail_safe(self, run: dict[str, Any], exc: Exception) -> None:
+    async def _fail_safe(self, run: Run, exc: Exception) -> Ended | None:
         """After a failed finalize: end the run as `error` as far as still possible, so
         neither it nor its waiters stay stuck."""
-        run_id, thread_id = run["run_id"], run["thread_id"]
-        now = serde.utcnow()
+        ended = None
         try:
-            async with self.core.db.begin() as conn:
-                await run_store.set_status_if(
-                    conn, run_id, ("running",), status="error", updated_at=now, ended_at=now
-                )
-                if not await run_store.inflight(conn, thread_id):
-                    await thread_store.set_fields(
-                        conn, thread_id, status="error", error=error_payload(exc), updated_at=now
-                    )
+            ended = await self.deps.lifecycle.fail(run, error_payload(exc))
         except Exception:
-            logger.exception("Marking run %s as failed failed too", run_id)
-        await self.core.engine.broker.finish(
-            run_id, thread_id, serde.dumps({"status": "run_done", "run_id": run_id})
-        )
+            logger.exception("Marking run %s as failed failed too", run["run_id"])
+        await self.deps.broker.end_run(run["run_id"], run["thread_id"])
+        return ended
 
     async def _heartbeat(self, run_id: str) -> None:
         """Renew the run's lease, and pick up a cancel whose signal never arrived."""
-        control = self.core.engine.control
         while True:
-            lease = self.core.settings.lease_seconds
-            await asyncio.sleep(lease / 3)
-            until = serde.utcnow() + timedelta(seconds=lease)
+            await asyncio.sleep(self.deps.lease_seconds / 3)
             try:  # a failed renewal is retried next beat; a lapsed lease would rerun the run
-                async with self.core.db.begin() as conn:
-                    await run_store.renew_leases(conn, self.owner, [run_id], until)
-                action = (await control.requested([run_id])).get(run_id)
+                await self.deps.lifecycle.renew(self.owner, [run_id])
+                action = (await self.deps.control.requested([run_id])).get(run_id)
             except Exception:
                 logger.warning("Heartbeat of run %s failed; retrying", run_id, exc_info=True)
                 continue
@@ -288,56 +275,50 @@ class Worker:
 
     async def finalize(
         self,
-        run: dict[str, Any],
-        status: str,
+        run: Run,
+        status: RunEnding,
         error: BaseException | None,
         outcome: executor.Outcome,
-    ) -> None:
-        """Write the terminal state, refresh the thread, end the stream, send the webhook."""
-        core = self.core
+    ) -> Ended | None:
+        """Record the run's end (status, thread), end its stream, send its webhook."""
+        deps = self.deps
         run_id, thread_id = run["run_id"], run["thread_id"]
         kwargs = run["kwargs"]
-        now = serde.utcnow()
         temporary = bool(kwargs.get("temporary"))
         if status == "rollback":
-            await checkpoints.delete_for_runs(core.db, thread_id, [run_id])
+            await checkpoints.delete_for_runs(deps.db, thread_id, [run_id])
         summary = outcome.summary if status == "success" else None
         if summary is None and not temporary:
             try:
-                async with core.db.read() as conn:
+                async with deps.db.read() as conn:
                     thread = await thread_store.get(conn, thread_id)
                 if thread is not None:
-                    summary = await state_service.latest_summary(core, thread)
+                    summary = await latest_summary(deps.registry, deps.db, thread)
             except Exception:
                 logger.exception("Reading final state of thread %s failed", thread_id)
-
-        async def transaction(conn: Conn) -> tuple[dict[str, Any] | None, bool]:
-            """(the epitaph of a temporary run, whether other runs wait on the thread)"""
-            if temporary:  # the thread goes, and its runs with it (cascade)
-                return await core.engine.drop_temporary_thread(conn, run, status, now), False
-            if status == "rollback":
-                await run_store.delete_one(conn, run_id)
-            else:
-                await run_store.set_fields(
-                    conn, run_id, status=status, updated_at=now, ended_at=now, lease_owner=None
-                )
-            return None, await _refresh_thread(conn, thread_id, status, error, summary, now)
-
-        epitaph, self._queued_behind[run_id] = await core.db.transact(transaction)
-        if temporary and executor.uses_checkpointer(kwargs):
-            await checkpoints.delete_thread(core.db.checkpointer, thread_id)
-        await core.engine.broker.finish(
-            run_id,
-            thread_id,
-            serde.dumps({"status": "run_done", "run_id": run_id}),
-            epitaph=epitaph,
+        ended = await deps.lifecycle.finish(
+            run,
+            status,
+            owner=run.get("lease_owner"),
+            error=error_payload(error) if error is not None else None,
+            summary=summary,
         )
-        webhooks_on = not (core.config.http or {}).get("disable_webhooks")  # spec 6.12
-        if kwargs.get("webhook") and webhooks_on:  # rolled-back runs report "rollback" too
-            self.webhooks.send(
+        if ended is None:
+            logger.warning("Run %s was taken from this worker before it ended", run_id)
+            return None
+        if temporary and executor.uses_checkpointer(kwargs):
+            await checkpoints.delete_thread(deps.db.checkpointer, thread_id)
+        await deps.broker.end_run(run_id, thread_id, epitaph=ended.epitaph)
+        if kwargs.get("webhook") and deps.webhooks is not None:
+            # Rolled-back runs report "rollback" too.
+            now = serde.utcnow()
+            deps.webhooks.send(
                 kwargs["webhook"],
                 {
-                    **{k: run[k] for k in ("run_id", "thread_id", "assistant_id", "metadata")},
+                    "run_id": run_id,
+                    "thread_id": thread_id,
+                    "assistant_id": run["assistant_id"],
+                    "metadata": run["metadata"],
                     "created_at": run["created_at"],
                     "updated_at": now,
                     "kwargs": kwargs,
@@ -349,28 +330,4 @@ class Worker:
                     **({"error": error_payload(error)} if error is not None else {}),
                 },
             )
-
-
-async def _refresh_thread(
-    conn: Conn,
-    thread_id: str,
-    status: str,
-    error: BaseException | None,
-    summary: dict[str, Any] | None,
-    now: Any,
-) -> bool:
-    """The thread row after a run: its state summary, and a status that stays `busy` while
-    other runs are queued on it (returned: whether any are)."""
-    others = await run_store.inflight(conn, thread_id)
-    fields: dict[str, Any] = {"updated_at": now, "state_updated_at": now}
-    if summary is not None:
-        fields.update(values=summary["values"], interrupts=summary["interrupts"])
-    if others:
-        fields["status"] = "busy"
-    elif status == "error":
-        fields["status"] = "error"
-    else:
-        fields["status"] = summary["status"] if summary else "idle"
-    fields["error"] = error_payload(error) if status == "error" and error else None
-    await thread_store.set_fields(conn, thread_id, **fields)
-    return bool(others)
+        return ended

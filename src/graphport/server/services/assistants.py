@@ -11,6 +11,7 @@ from graphport.server.errors import Conflict, NotFound, Unprocessable
 from graphport.server.graphs import schemas as graph_schemas
 from graphport.server.serde import utcnow
 from graphport.server.services.caller import Caller
+from graphport.server.services.cancellation import cancel_assistant_runs
 from graphport.server.services.hygiene import clean_config, clean_metadata, mirror_config_context
 from graphport.server.storage import assistants as store
 from graphport.server.storage import crons as cron_store
@@ -164,7 +165,7 @@ async def delete(
             raise NotFound(f"Assistant {assistant_id} not found")
         await store.delete_one(conn, assistant_id)
         await cron_store.delete_for_assistant(conn, assistant_id)
-    await core.engine.cancel_assistant_runs(assistant_id)
+    await cancel_assistant_runs(core, assistant_id)
     if delete_threads:
         thread_flt = await caller.authorize("threads", "delete", {"thread_id": None})
         async with core.db.read() as conn:

@@ -9,17 +9,19 @@ import contextlib
 import functools
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import uuid_utils.compat as uuid7
 
 from graphport.server.core import Core
 from graphport.server.errors import BadRequest, Conflict, NotFound, Unprocessable
-from graphport.server.runtime import state as state_service
+from graphport.server.lifecycle import Draft, ThreadAppeared
+from graphport.server.runtime.snapshots import latest_summary
 from graphport.server.serde import utcnow
 from graphport.server.services import threads as thread_service
 from graphport.server.services.caller import Caller
+from graphport.server.services.cancellation import cancel_runs, wait_stopped
 from graphport.server.services.hygiene import (
     clean_config,
     clean_context,
@@ -27,19 +29,17 @@ from graphport.server.services.hygiene import (
     mirror_config_context,
 )
 from graphport.server.storage import assistants as assistant_store
+from graphport.server.storage import checkpoints
 from graphport.server.storage import runs as store
 from graphport.server.storage import threads as thread_store
 from graphport.server.storage.common import Conn
+from graphport.server.storage.records import NewRun, RunKwargs, public_run
+from graphport.types import CancelAction, MultitaskStrategy
 
-_HIDDEN = ("attempt", "started_at", "ended_at", "lease_owner", "lease_expires_at")
 REJECT_DETAIL = (
     "Thread is already running a task. Wait for it to finish or choose a different "
     "multitask strategy."
 )
-
-
-def public(run: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in run.items() if k not in _HIDDEN}
 
 
 def _resolve_assistant(core: Core, assistant_id: str) -> str:
@@ -92,7 +92,7 @@ def build_kwargs(
     thread_id: str,
     metadata: dict[str, Any],
     temporary: bool,
-) -> dict[str, Any]:
+) -> RunKwargs:
     """The stored execution request: merged config (spec 6.10) and options."""
     run_config = clean_config(body.get("config"))
     run_config, run_context = mirror_config_context(run_config, clean_context(body.get("context")))
@@ -169,153 +169,125 @@ async def create_run(
         a_flt = await caller.authorize(
             "assistants", "read", {"assistant_id": assistant_id, "metadata": {}}
         )
-    # With a free local slot, a run whose thread has nothing in flight is inserted already
+    # With a free local slot, a run whose thread has nothing in flight is created already
     # claimed and started right away: no wake-up, no claim transaction. Same row, same worker.
-    slot = not value["after_seconds"] and core.engine.reserve_slot()
-    insert = functools.partial(
-        _insert,
-        core,
-        caller,
-        body,
-        value,
-        (flt, a_flt),
-        stateless=stateless,
-        temporary=temporary,
-        slot=slot,
+    worker = core.worker
+    owner = worker.reserve() if worker is not None and not value["after_seconds"] else None
+    prepare = functools.partial(
+        _prepare, core, caller, body, value, (flt, a_flt), stateless=stateless, temporary=temporary
     )
+    created = None
     try:
         try:
-            run, inflight = await insert()
-        except _ThreadAppeared:
+            created = await core.lifecycle.create(prepare, claim_for=owner)
+        except ThreadAppeared:
             # Another request created this run's thread (if_not_exists=create) first:
             # now it exists, and the multitask strategy decides as for any thread.
-            run, inflight = await insert()
-    except BaseException:
-        if slot:
-            core.engine.release_slot()
-        raise
-    claimed = run["status"] == "running"
-    if claimed:
-        core.engine.start_claimed(run)
-    elif slot:
-        core.engine.release_slot()
-    if inflight and strategy in ("interrupt", "rollback"):
-        await core.engine.cancel(
-            inflight,
-            strategy,
+            created = await core.lifecycle.create(prepare, claim_for=owner)
+    finally:
+        if owner is not None and worker is not None:
+            worker.adopt(created.run if created is not None else None)
+    if created.inflight and strategy in ("interrupt", "rollback"):
+        await cancel_runs(
+            core,
+            created.inflight,
+            cast(CancelAction, strategy),
             reason=f"superseded by run {run_id} (multitask_strategy={strategy})",
         )
-    if not claimed:
-        await core.engine.wakeup.notify()
-    return public(run)
+    if not created.claimed:
+        await core.wakeup.notify()
+    return public_run(created.run)
 
 
-class _ThreadAppeared(Exception):
-    """The thread a run was about to create was created concurrently (roll back, retry)."""
-
-
-async def _insert(
+async def _prepare(
     core: Core,
     caller: Caller,
     body: dict[str, Any],
     value: dict[str, Any],
     filters: tuple[Any, Any],
+    conn: Conn,
     *,
     stateless: bool,
     temporary: bool,
-    slot: bool,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The create transaction, in one database hop: thread (found or created), multitask
-    check, run row (inserted claimed when `slot` and the thread has nothing in flight)."""
+) -> Draft:
+    """The reading half of the create transaction (the lifecycle writes): the thread,
+    found (and locked) or to be created, the multitask check, the run's row."""
     assistant_id, thread_id, run_id = value["assistant_id"], value["thread_id"], value["run_id"]
-    strategy, if_not_exists = value["multitask_strategy"], value["if_not_exists"]
+    strategy: MultitaskStrategy = value["multitask_strategy"]
+    if_not_exists = value["if_not_exists"]
     flt, a_flt = filters
-
-    async def transaction(conn: Conn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        assistant = await assistant_store.get(conn, assistant_id, a_flt)
-        if assistant is None or assistant["graph_id"] not in core.registry.graph_ids:
+    assistant = await assistant_store.get(conn, assistant_id, a_flt)
+    if assistant is None or assistant["graph_id"] not in core.registry.graph_ids:
+        raise NotFound("Thread or assistant not found.")
+    config_metadata = (body.get("config") or {}).get("metadata") or {}
+    # A stateless run's thread id was just minted: nothing to read, nothing in flight.
+    thread = (
+        None if stateless else await thread_store.get(conn, thread_id, flt, for_update=True)
+    )
+    # Taken under the thread's lock: created_at order is the order creates on one
+    # thread were serialized in, which the queue's FIFO follows.
+    now = utcnow()
+    created = thread is None
+    if created:
+        # Without an auth filter, "not found" already means "doesn't exist".
+        if if_not_exists != "create" or (
+            not stateless and flt is not None and await thread_store.get(conn, thread_id)
+        ):
             raise NotFound("Thread or assistant not found.")
-        config_metadata = (body.get("config") or {}).get("metadata") or {}
-        # A stateless run's thread id was just minted: nothing to read, nothing in flight.
-        thread = (
-            None if stateless else await thread_store.get(conn, thread_id, flt, for_update=True)
+        # Created by the run: the thread starts with the run's metadata (spec 6.14).
+        thread = thread_service.new_row(
+            thread_id,
+            {**clean_metadata(config_metadata), **value["metadata"]},
+            None if temporary else thread_service.default_ttl(core),
         )
-        # Taken under the thread's lock: created_at order is the order creates on one
-        # thread were serialized in, which the queue's FIFO follows.
-        now = utcnow()
-        created = thread is None
-        if created:
-            # Without an auth filter, "not found" already means "doesn't exist".
-            if if_not_exists != "create" or (
-                not stateless and flt is not None and await thread_store.get(conn, thread_id)
-            ):
-                raise NotFound("Thread or assistant not found.")
-            # Created by the run: the thread starts with the run's metadata (spec 6.14).
-            thread = thread_service.new_row(
-                thread_id,
-                {**clean_metadata(config_metadata), **value["metadata"]},
-                None if temporary else thread_service.default_ttl(core),
-            )
-        inflight = [] if created else await store.inflight(conn, thread_id)
-        if inflight and strategy == "reject":
-            raise Conflict(REJECT_DETAIL)
-        metadata = {
-            **assistant["metadata"],
+    inflight = [] if created else await store.inflight(conn, thread_id)
+    if inflight and strategy == "reject":
+        raise Conflict(REJECT_DETAIL)
+    metadata = {
+        **assistant["metadata"],
+        **thread["metadata"],
+        **clean_metadata(config_metadata),
+        **value["metadata"],
+        "assistant_id": assistant_id,
+    }
+    kwargs = build_kwargs(
+        core,
+        caller,
+        body,
+        assistant,
+        run_id=run_id,
+        thread_id=thread_id,
+        metadata=metadata,
+        temporary=temporary,
+    )
+    run: NewRun = {
+        "run_id": run_id,
+        "thread_id": thread_id,
+        "assistant_id": assistant_id,
+        "created_at": now + timedelta(seconds=float(value["after_seconds"])),
+        "updated_at": now,
+        "metadata": metadata,
+        "kwargs": kwargs,
+        "multitask_strategy": strategy,
+        "attempt": 0,
+        "cancel_reason": None,
+    }
+    thread_fields = {
+        "updated_at": now,
+        "metadata": {
             **thread["metadata"],
-            **clean_metadata(config_metadata),
-            **value["metadata"],
+            "graph_id": assistant["graph_id"],
             "assistant_id": assistant_id,
-        }
-        kwargs = build_kwargs(
-            core,
-            caller,
-            body,
-            assistant,
-            run_id=run_id,
-            thread_id=thread_id,
-            metadata=metadata,
-            temporary=temporary,
-        )
-        run = {
-            "run_id": run_id,
-            "thread_id": thread_id,
-            "assistant_id": assistant_id,
-            "created_at": now + timedelta(seconds=float(value["after_seconds"])),
-            "updated_at": now,
-            "status": "pending",
-            "metadata": metadata,
-            "kwargs": kwargs,
-            "multitask_strategy": strategy,
-            "attempt": 0,
-            "cancel_reason": None,
-        }
-        thread_fields = {
-            "status": "busy",
-            "updated_at": now,
-            "metadata": {
-                **thread["metadata"],
-                "graph_id": assistant["graph_id"],
-                "assistant_id": assistant_id,
-            },
-            "config": {
-                "configurable": {
-                    k: v
-                    for k, v in kwargs["config"]["configurable"].items()
-                    if not k.startswith("checkpoint") and k != "run_id"
-                }
-            },
-        }
-        if slot and not inflight:
-            run.update(core.engine.claimed_fields(now))
-        if created:
-            if not await thread_store.insert_if_absent(conn, {**thread, **thread_fields}):
-                raise _ThreadAppeared
-        else:
-            await thread_store.set_fields(conn, thread_id, **thread_fields)
-        await store.insert_new(conn, run)
-        return run, inflight
-
-    return await core.db.transact(transaction)
+        },
+        "config": {
+            "configurable": {
+                k: v
+                for k, v in kwargs["config"]["configurable"].items()
+                if not k.startswith("checkpoint") and k != "run_id"
+            }
+        },
+    }
+    return Draft(run, thread_fields, thread if created else None, inflight)
 
 
 # --- reading and managing runs ---------------------------------------------------------
@@ -341,47 +313,28 @@ async def list_runs(
         rows = await store.list_for_thread(
             conn, thread_id, limit=limit, offset=offset, status=status
         )
-    return [public(r) for r in rows]
+    return [public_run(r) for r in rows]
 
 
 async def delete_run(core: Core, caller: Caller, thread_id: str, run_id: str) -> None:
     run = await fetch(core, caller, thread_id, run_id, "delete")
     if run["status"] in ("pending", "running"):
-        await core.engine.cancel([run], "interrupt", reason="run deleted")
-        await core.engine.wait_stopped([run_id], timeout=10)
-    await _delete_rows(core, thread_id, run_id)
-    await _refresh_thread(core, thread_id, cleared_error=run["status"] == "error")
-
-
-async def _delete_rows(core: Core, thread_id: str, run_id: str) -> None:
-    from graphport.server.storage import checkpoints
-
+        await cancel_runs(core, [run], "interrupt", reason="run deleted")
+        await wait_stopped(core, [run_id], timeout=10)
     async with core.db.begin() as conn:
         await store.delete_one(conn, run_id)
     await checkpoints.delete_for_runs(core.db, thread_id, [run_id])
-
-
-async def _refresh_thread(core: Core, thread_id: str, *, cleared_error: bool) -> None:
-    """After a run's checkpoints are deleted, the thread row's cached values, interrupts
-    and status follow its state back (unless a run in flight will refresh them)."""
+    # The thread's cached values, interrupts and status follow its state back.
     async with core.db.read() as conn:
         thread = await thread_store.get(conn, thread_id)
     if thread is None:
         return
-    summary = await state_service.latest_summary(core, thread)
-    if summary is None:
-        return
-    async with core.db.begin() as conn:
-        if await store.inflight(conn, thread_id):
-            return
-        fields: dict[str, Any] = {
-            "values": summary["values"] or None,
-            "interrupts": summary["interrupts"],
-            "state_updated_at": utcnow(),
-        }
-        if thread["status"] != "error" or cleared_error:
-            fields.update(status=summary["status"], error=None)
-        await thread_store.set_fields(conn, thread_id, **fields)
+    summary = await latest_summary(core.registry, core.db, thread)
+    if summary is not None:
+        summary["values"] = summary["values"] or None
+        await core.lifecycle.state_changed(
+            thread_id, summary, keep_error=run["status"] != "error"
+        )
 
 
 async def cancel(
@@ -418,7 +371,7 @@ async def cancel(
         runs = visible
     if not runs:
         raise NotFound("No matching runs to cancel. The runs may have already finished.")
-    await core.engine.cancel(runs, action, reason="cancelled by user")
+    await cancel_runs(core, runs, cast(CancelAction, action), reason="cancelled by user")
     return runs
 
 
@@ -428,7 +381,7 @@ async def cancel_if_inflight(core: Core, run_id: str, reason: str) -> None:
     async with core.db.read() as conn:
         run = await store.get(conn, run_id)
     if run is not None and run["status"] in ("pending", "running"):
-        await core.engine.cancel([run], "interrupt", reason=reason)
+        await cancel_runs(core, [run], "interrupt", reason=reason)
 
 
 # --- joining ---------------------------------------------------------------------------
@@ -439,10 +392,8 @@ async def join_body(core: Core, run: dict[str, Any]) -> dict[str, Any]:
     last_values: Any = None
     interrupts: list[Any] = []
     error: Any = None
-    if run["status"] in ("pending", "running") or await core.engine.broker.run_known(
-        run["run_id"]
-    ):
-        async for ev in core.engine.broker.subscribe_run(run["run_id"], (0, 0)):
+    if run["status"] in ("pending", "running") or await core.broker.run_known(run["run_id"]):
+        async for ev in core.broker.subscribe_run(run["run_id"], (0, 0)):
             if ev.event == "values":
                 last_values = orjson.loads(ev.data)
                 if isinstance(last_values, dict) and "__interrupt__" in last_values:
@@ -490,7 +441,7 @@ async def fetch_stateless(core: Core, caller: Caller, run_id: str) -> dict[str, 
 async def _ended_temporary(core: Core, caller: Caller, run_id: str) -> dict[str, Any]:
     """A temporary run whose rows went with its thread, while its events are retained:
     authorized against the thread's last metadata, so a cut stream can still resume."""
-    broker = core.engine.broker
+    broker = core.broker
     epitaph = await broker.epitaph(run_id)
     if epitaph is None and await broker.run_known(run_id):
         # Ending right now: its rows are gone and its epitaph comes with its stream's end.

@@ -10,12 +10,15 @@ import uuid_utils.compat as uuid7
 from graphport.server.core import Core
 from graphport.server.errors import Conflict, NotFound, Unprocessable
 from graphport.server.graphs.persistence import thread_ttl_policy
-from graphport.server.runtime import state as state_service
-from graphport.server.serde import utcnow
+from graphport.server.serde import dumps, utcnow
+from graphport.server.services import state as state_service
 from graphport.server.services.caller import Caller
+from graphport.server.services.cancellation import cancel_thread_runs
 from graphport.server.services.hygiene import clean_metadata
 from graphport.server.storage import checkpoints
+from graphport.server.storage import runs as run_store
 from graphport.server.storage import threads as store
+from graphport.server.storage.records import NewThread
 
 _HIDDEN = ("ttl_strategy", "ttl_minutes", "expires_at")
 
@@ -55,16 +58,16 @@ def default_ttl(core: Core) -> dict[str, Any] | None:
     return thread_ttl_policy(core.config).default_for_new_thread()
 
 
-def new_row(thread_id: str, metadata: dict[str, Any], ttl: Any = None) -> dict[str, Any]:
+def new_row(thread_id: str, metadata: dict[str, Any], ttl: Any = None) -> NewThread:
+    """A new thread's row, without state yet (the lifecycle gives it its status)."""
     now = utcnow()
-    return {
+    return {  # type: ignore[typeddict-item]  # the ttl fields come from ttl_fields
         "thread_id": thread_id,
         "created_at": now,
         "updated_at": now,
         "state_updated_at": now,
         "metadata": metadata,
         "config": {},
-        "status": "idle",
         "values": None,
         "interrupts": {},
         "error": None,
@@ -84,9 +87,10 @@ async def create(core: Core, caller: Caller, body: dict[str, Any]) -> dict[str, 
     if supersteps:
         _check_superstep_graph(core, value["metadata"])
     async with core.db.begin() as conn:
-        row = new_row(value["thread_id"], value["metadata"], value["ttl"])
         # Insert-if-absent, so concurrent creates of one id end in 409, not a key violation.
-        if not await store.insert_if_absent(conn, row):
+        new = new_row(value["thread_id"], value["metadata"], value["ttl"])
+        row = await core.lifecycle.insert_thread(conn, new)
+        if row is None:
             existing = await store.get(conn, value["thread_id"], flt)
             if value["if_exists"] == "do_nothing" and existing is not None:
                 return public(existing)
@@ -117,11 +121,7 @@ def _check_superstep_graph(core: Core, metadata: dict[str, Any]) -> None:
 async def _apply_supersteps(core: Core, row: dict[str, Any], supersteps: list[Any]) -> None:
     """Each superstep is one bulk state update (all its updates land in one checkpoint)."""
     summary = await state_service.bulk_update(core, row, supersteps)
-    now = utcnow()
-    async with core.db.begin() as conn:
-        await store.set_fields(
-            conn, row["thread_id"], **summary, updated_at=now, state_updated_at=now
-        )
+    await core.lifecycle.state_changed(row["thread_id"], summary)
 
 
 async def _reload(core: Core, thread_id: str) -> dict[str, Any]:
@@ -169,7 +169,7 @@ async def patch(
 async def delete_many(core: Core, thread_ids: list[str]) -> None:
     """Delete threads with their runs, crons (cascade) and checkpoints."""
     for thread_id in thread_ids:
-        await core.engine.cancel_thread_runs(thread_id)
+        await cancel_thread_runs(core, thread_id)
     async with core.db.begin() as conn:
         await store.delete_many(conn, thread_ids)
     for thread_id in thread_ids:
@@ -242,13 +242,14 @@ async def copy(core: Core, caller: Caller, thread_id: str) -> dict[str, Any]:
             "config": config,
             "values": source["values"],
             "interrupts": source["interrupts"],
-            "status": "interrupted" if source["status"] == "interrupted" else "idle",
         }
     )
     async with core.db.begin() as conn:
-        await store.insert_new(conn, row)
-    await checkpoints.copy_thread(core.db, thread_id, row["thread_id"])
-    return public(row)
+        copied = await core.lifecycle.insert_thread(conn, row, copied_from=source)
+    if copied is None:  # a uuid7 collision: not in this universe
+        raise Conflict(f"Thread with ID {row['thread_id']} already exists")
+    await checkpoints.copy_thread(core.db, thread_id, copied["thread_id"])
+    return public(copied)
 
 
 async def prune(core: Core, caller: Caller, thread_ids: list[str], strategy: str) -> int:
@@ -306,7 +307,7 @@ async def update_state(
     caller: Caller | None = None,
 ) -> dict[str, Any]:
     """Apply a state update; 409 while runs are in flight on the thread."""
-    if not checked and await core.engine.has_inflight(thread["thread_id"]):
+    if not checked and await _has_inflight(core, thread["thread_id"]):
         raise Conflict(
             f"Thread {thread['thread_id']} has in-flight runs; wait for them or cancel them"
         )
@@ -326,20 +327,27 @@ async def update_state(
         checkpoint=checkpoint,
         extra_configurable=extra,
     )
-    now = utcnow()
-    async with core.db.begin() as conn:
-        await store.set_fields(
-            conn,
-            thread["thread_id"],
-            values=summary["values"],
-            interrupts=summary["interrupts"],
-            status=summary["status"],
-            updated_at=now,
-            state_updated_at=now,
-        )
-    await core.engine.publish_state_update(thread["thread_id"])
+    await core.lifecycle.state_changed(thread["thread_id"], summary)
+    await _publish_state_update(core, thread["thread_id"])
     return {
         "checkpoint": new_checkpoint,
         "configurable": new_checkpoint,
         "checkpoint_id": new_checkpoint.get("checkpoint_id"),
     }
+
+
+async def _has_inflight(core: Core, thread_id: str) -> bool:
+    async with core.db.read() as conn:
+        return bool(await run_store.inflight(conn, thread_id))
+
+
+async def _publish_state_update(core: Core, thread_id: str) -> None:
+    """Tell the thread's stream subscribers its state changed outside a run."""
+    async with core.db.read() as conn:
+        thread = await store.get(conn, thread_id)
+    if thread is None:
+        return
+    state = await state_service.get_state(core, thread)
+    await core.broker.publish_thread(
+        thread_id, "state_update", dumps({"state": state, "thread_id": thread_id})
+    )

@@ -9,8 +9,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 
-from graphport.server.errors import Unprocessable
 from graphport.server.storage.columns import json_dumps
+
+
+class InvalidFilter(ValueError):
+    """A metadata or auth filter SQL cannot express (the api answers 422)."""
 
 
 def _sqlite_matches(elem: Any, want: Any) -> ColumnElement[bool]:
@@ -74,7 +77,7 @@ def _field(col: Any, dialect: str, key: str, cond: Any) -> ColumnElement[bool]:
             return contains(col, dialect, {key: value})
         if op == "$contains":
             return _list_contains(col, dialect, key, value)
-        raise Unprocessable(f"Unsupported filter operator '{op}' on '{key}'")
+        raise InvalidFilter(f"Unsupported filter operator '{op}' on '{key}'")
     return contains(col, dialect, {key: cond})
 
 
@@ -85,12 +88,12 @@ def auth_filter(
     if not flt:
         return true()
     if depth > 2:
-        raise Unprocessable("Auth filters may nest $or/$and at most two levels deep")
+        raise InvalidFilter("Auth filters may nest $or/$and at most two levels deep")
     clauses: list[ColumnElement[bool]] = []
     for key, cond in flt.items():
         if key in ("$or", "$and"):
             if not isinstance(cond, list) or len(cond) < 2:
-                raise Unprocessable(f"{key} needs a list of at least two filters")
+                raise InvalidFilter(f"{key} needs a list of at least two filters")
             parts = [auth_filter(col, dialect, sub, depth + 1) for sub in cond]
             clauses.append(or_(*parts) if key == "$or" else and_(*parts))
         else:

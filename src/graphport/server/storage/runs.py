@@ -1,27 +1,17 @@
-"""SQL for runs, including the claim that turns the table into a queue.
-
-The claim picks the oldest runnable pending run whose thread has no running run and no
-older pending run (FIFO per thread). The partial unique index on running runs makes two
-concurrent claims on one thread impossible even across processes; PostgreSQL adds
-`FOR UPDATE SKIP LOCKED` so workers don't queue behind each other."""
+"""SQL reading runs, and writing the fields that are not their status (the statements that
+change a run's status, the claim among them, belong to `graphport.server.lifecycle`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from graphport.server.storage.common import Conn, row_dict, rows_dicts, update_by_key
+from graphport.server.storage.records import INFLIGHT, Run
 from graphport.server.storage.schema import runs
-
-INFLIGHT = ("pending", "running")
-
-
-async def insert_new(conn: Conn, row: dict[str, Any]) -> dict[str, Any]:
-    await conn.execute(insert(runs), row)
-    return row
-
+from graphport.types import RunStatus
 
 _GET = select(runs).where(runs.c.run_id == bindparam("run_id"))
 _GET_OF_THREAD = _GET.where(runs.c.thread_id == bindparam("thread_id"))
@@ -32,25 +22,31 @@ _INFLIGHT = (
 )
 
 
-async def get(conn: Conn, run_id: str, thread_id: str | None = None) -> dict[str, Any] | None:
+async def get(conn: Conn, run_id: str, thread_id: str | None = None) -> Run | None:
     if thread_id is None:
-        return row_dict((await conn.execute(_GET, {"run_id": run_id})).first())
-    params = {"run_id": run_id, "thread_id": thread_id}
-    return row_dict((await conn.execute(_GET_OF_THREAD, params)).first())
+        row = (await conn.execute(_GET, {"run_id": run_id})).first()
+    else:
+        params = {"run_id": run_id, "thread_id": thread_id}
+        row = (await conn.execute(_GET_OF_THREAD, params)).first()
+    return cast(Run | None, row_dict(row))
+
+
+def _runs(rows: Any) -> list[Run]:
+    return cast(list[Run], rows_dicts(rows))
 
 
 async def list_for_thread(
     conn: Conn, thread_id: str, *, limit: int, offset: int, status: str | None
-) -> list[dict[str, Any]]:
+) -> list[Run]:
     q = select(runs).where(runs.c.thread_id == thread_id)
     if status is not None:
         q = q.where(runs.c.status == status)
     q = q.order_by(runs.c.created_at.desc(), runs.c.run_id.desc()).limit(limit).offset(offset)
-    return rows_dicts((await conn.execute(q)).all())
+    return _runs((await conn.execute(q)).all())
 
 
-async def inflight(conn: Conn, thread_id: str) -> list[dict[str, Any]]:
-    return rows_dicts((await conn.execute(_INFLIGHT, {"thread_id": thread_id})).all())
+async def inflight(conn: Conn, thread_id: str) -> list[Run]:
+    return _runs((await conn.execute(_INFLIGHT, {"thread_id": thread_id})).all())
 
 
 async def matching(
@@ -58,9 +54,9 @@ async def matching(
     *,
     thread_id: str | None = None,
     run_ids: list[str] | None = None,
-    statuses: tuple[str, ...] = INFLIGHT,
+    statuses: tuple[RunStatus, ...] = INFLIGHT,
     assistant_id: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Run]:
     q = select(runs).where(runs.c.status.in_(statuses))
     if thread_id is not None:
         q = q.where(runs.c.thread_id == thread_id)
@@ -68,85 +64,25 @@ async def matching(
         q = q.where(runs.c.run_id.in_(run_ids))
     if assistant_id is not None:
         q = q.where(runs.c.assistant_id == assistant_id)
-    return rows_dicts((await conn.execute(q)).all())
+    return _runs((await conn.execute(q)).all())
 
 
 async def set_fields(conn: Conn, run_id: str, **fields: Any) -> None:
+    """Fields other than `status` (the lifecycle's alone)."""
+    if "status" in fields:
+        raise ValueError("a run's status changes only through graphport.server.lifecycle")
     await update_by_key(conn, runs, run_id, fields)
-
-
-async def set_status_if(conn: Conn, run_id: str, expected: tuple[str, ...], **fields: Any) -> bool:
-    """Compare-and-set on status; False when another actor changed the run first."""
-    result = await conn.execute(
-        update(runs).where(runs.c.run_id == run_id, runs.c.status.in_(expected)).values(**fields)
-    )
-    return bool(result.rowcount)
-
-
-async def delete_if_status(conn: Conn, run_id: str, expected: tuple[str, ...]) -> bool:
-    result = await conn.execute(
-        delete(runs).where(runs.c.run_id == run_id, runs.c.status.in_(expected))
-    )
-    return bool(result.rowcount)
 
 
 async def delete_one(conn: Conn, run_id: str) -> None:
     await conn.execute(delete(runs).where(runs.c.run_id == run_id))
 
 
-def _claim_select() -> Select[Any]:
-    older = runs.alias("older")
-    running = runs.alias("running")
-    runnable = and_(
-        runs.c.status == "pending",
-        runs.c.created_at <= bindparam("now", type_=runs.c.created_at.type),
-        ~exists().where(running.c.thread_id == runs.c.thread_id, running.c.status == "running"),
-        ~exists().where(
-            older.c.thread_id == runs.c.thread_id,
-            older.c.status == "pending",
-            older.c.created_at < runs.c.created_at,
-        ),
-    )
-    # Two candidates: the second only says whether to claim again (saves an empty claim).
-    return select(runs.c.run_id).where(runnable).order_by(runs.c.created_at).limit(2)
-
-
-# Built once: constructing these statements per claim cost more than executing them.
-_CLAIM = _claim_select()
-_CLAIM_PG = _CLAIM.with_for_update(skip_locked=True, of=runs)
 # Delayed runs only (after_seconds): a run queued behind another on its thread is woken
 # by that run's end, not polled for.
 _NEXT_DUE = select(func.min(runs.c.created_at)).where(
     runs.c.status == "pending", runs.c.created_at > bindparam("now", type_=runs.c.created_at.type)
 )
-_TAKE = (
-    update(runs)
-    .where(runs.c.run_id == bindparam("_run_id"), runs.c.status == "pending")
-    .values(
-        status="running",
-        started_at=bindparam("now"),
-        updated_at=bindparam("now"),
-        lease_owner=bindparam("owner"),
-        lease_expires_at=bindparam("lease_until"),
-        attempt=runs.c.attempt + 1,
-    )
-    .returning(*runs.c)
-)
-
-
-async def claim(
-    conn: Conn, now: datetime, owner: str, lease_until: datetime
-) -> tuple[dict[str, Any] | None, bool]:
-    """Mark the next runnable run as running for `owner`: (the run or None, whether another
-    may be runnable). Raises IntegrityError when another worker started a run on that
-    thread first (the unique index on running runs); the caller's transaction is lost."""
-    q = _CLAIM_PG if conn.dialect.name == "postgresql" else _CLAIM
-    candidates = (await conn.execute(q, {"now": now})).scalars().all()
-    if not candidates:
-        return None, False
-    params = {"_run_id": candidates[0], "now": now, "owner": owner, "lease_until": lease_until}
-    run = row_dict((await conn.execute(_TAKE, params)).first())
-    return run, len(candidates) > 1
 
 
 async def next_due(conn: Conn, now: datetime) -> datetime | None:
@@ -163,15 +99,6 @@ async def renew_leases(conn: Conn, owner: str, run_ids: list[str], lease_until: 
         )
 
 
-async def release_leases(conn: Conn, owner: str, now: datetime) -> None:
-    """Expire every lease `owner` holds (it is stopping), so recovery takes its runs now."""
-    await conn.execute(
-        update(runs)
-        .where(runs.c.lease_owner == owner, runs.c.status == "running")
-        .values(lease_expires_at=now)
-    )
-
-
-async def expired_leases(conn: Conn, now: datetime) -> list[dict[str, Any]]:
+async def expired_leases(conn: Conn, now: datetime) -> list[Run]:
     q = select(runs).where(runs.c.status == "running", runs.c.lease_expires_at < now)
-    return rows_dicts((await conn.execute(q)).all())
+    return _runs((await conn.execute(q)).all())

@@ -3,22 +3,23 @@ in the langgraph checkpointer tables)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, cast, delete, insert, literal, select
+from sqlalchemy import and_, bindparam, delete, literal, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import JSONB
 
 from graphport.server.storage.columns import json_dumps
 from graphport.server.storage.common import (
     Conn,
     count_where,
-    insert_ignoring_conflict,
     row_dict,
     rows_dicts,
     search_page,
     update_by_key,
 )
 from graphport.server.storage.filters import auth_filter, contains
+from graphport.server.storage.records import Thread
 from graphport.server.storage.schema import threads
 
 
@@ -54,32 +55,27 @@ async def get(
     flt: dict[str, Any] | None = None,
     *,
     for_update: bool = False,
-) -> dict[str, Any] | None:
+) -> Thread | None:
     """The thread, if `flt` lets it through; `for_update` locks its row (PostgreSQL)."""
     if not flt:
         locked = for_update and conn.dialect.name == "postgresql"
         stmt = _GET_FOR_UPDATE if locked else _GET
-        return row_dict((await conn.execute(stmt, {"thread_id": thread_id})).first())
+        row = (await conn.execute(stmt, {"thread_id": thread_id})).first()
+        return cast(Thread | None, row_dict(row))
     q = select(threads).where(
         threads.c.thread_id == thread_id,
         auth_filter(threads.c.metadata, conn.dialect.name, flt),
     )
     if for_update and conn.dialect.name == "postgresql":
         q = q.with_for_update()
-    return row_dict((await conn.execute(q)).first())
-
-
-async def insert_new(conn: Conn, row: dict[str, Any]) -> dict[str, Any]:
-    await conn.execute(insert(threads), row)
-    return row
-
-
-async def insert_if_absent(conn: Conn, row: dict[str, Any]) -> bool:
-    """Insert unless a thread with this id exists (atomically); whether it was inserted."""
-    return await insert_ignoring_conflict(conn, threads, row, "thread_id")
+    return cast(Thread | None, row_dict((await conn.execute(q)).first()))
 
 
 async def set_fields(conn: Conn, thread_id: str, **fields: Any) -> None:
+    """Fields other than `status` (inserting threads and changing their status belong to
+    `graphport.server.lifecycle`)."""
+    if "status" in fields:
+        raise ValueError("a thread's status changes only through graphport.server.lifecycle")
     await update_by_key(conn, threads, thread_id, fields)
 
 
@@ -142,5 +138,5 @@ async def metadata_matches(
         return True
     doc: Any = literal(json_dumps(metadata))
     if conn.dialect.name == "postgresql":
-        doc = cast(doc, JSONB)
+        doc = sql_cast(doc, JSONB)
     return bool((await conn.execute(select(auth_filter(doc, conn.dialect.name, flt)))).scalar())

@@ -11,16 +11,14 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
+from graphport.server.core import Core
 from graphport.server.graphs.persistence import store_sweep_minutes, thread_ttl_policy
 from graphport.server.serde import utcnow
 from graphport.server.services import threads as thread_service
 from graphport.server.storage import checkpoints
+from graphport.server.storage import runs as run_store
 from graphport.server.storage import threads as thread_store
-
-if TYPE_CHECKING:
-    from graphport.server.core import Core
 
 logger = logging.getLogger("graphport.sweeper")
 
@@ -61,8 +59,9 @@ class Sweeper:
         to_delete: list[str] = []
         to_prune: list[str] = []
         for row in expired:
-            if await self.core.engine.has_inflight(row["thread_id"]):
-                continue
+            async with self.core.db.read() as conn:
+                if await run_store.inflight(conn, row["thread_id"]):
+                    continue
             target = to_prune if row["ttl_strategy"] == "keep_latest" else to_delete
             target.append(row["thread_id"])
         if to_delete:

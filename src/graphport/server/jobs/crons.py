@@ -14,16 +14,16 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from graphport.server.auth import ServerAuth
+from graphport.server.core import Core
 from graphport.server.serde import utcnow
 from graphport.server.services import crons as cron_service
 from graphport.server.services import runs as run_service
 from graphport.server.services.caller import Caller
 from graphport.server.storage import crons as store
-
-if TYPE_CHECKING:
-    from graphport.server.core import Core
+from graphport.server.storage.records import Cron
 
 logger = logging.getLogger("graphport.scheduler")
 BATCH = 100
@@ -42,18 +42,18 @@ class CronCreator:
         return self.identity
 
 
-def creator(cron: dict[str, Any], core: Core | None = None) -> Caller:
+def creator(cron: Cron, auth: ServerAuth | None = None) -> Caller:
     if cron["user_id"] is None:
         return Caller()
-    auth = getattr(core, "auth", None)
     if auth is not None:  # custom auth: create_run is authorized as the creator
-        return auth.caller_for({"identity": cron["user_id"]})  # type: ignore[no-any-return]
+        return auth.caller_for({"identity": cron["user_id"]})
     return Caller(user=CronCreator(cron["user_id"]))
 
 
 class Scheduler:
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, auth: ServerAuth | None = None) -> None:
         self.core = core
+        self.auth = auth
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -93,7 +93,7 @@ class Scheduler:
                 runs.append(run)
         return runs
 
-    async def _fire(self, cron: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    async def _fire(self, cron: Cron, now: datetime) -> dict[str, Any] | None:
         expired = cron["end_time"] is not None and cron["end_time"] <= now
         fields: dict[str, Any] = {}
         if expired:
@@ -112,7 +112,7 @@ class Scheduler:
             return None
         return await run_service.create_run(
             self.core,
-            creator(cron, self.core),
+            creator(cron, self.auth),
             cron_service.run_body(cron),
             thread_id=cron["thread_id"],
         )

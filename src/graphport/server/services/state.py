@@ -1,5 +1,5 @@
-"""Thread state through the thread's graph and the real checkpointer: read, history,
-update, and the thread-row summary (values, interrupts, status) derived from it."""
+"""The thread-state service: read, history and updates of a thread's state through its
+graph, with the request checks that come with them (ids, filters, a graph to update)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,18 @@ from typing import Any
 
 from langgraph.errors import InvalidUpdateError
 from langgraph.pregel import Pregel
-from langgraph.types import Command, Send, StateSnapshot, StateUpdate
+from langgraph.types import Command, Send, StateUpdate
 
 from graphport.server.core import Core
 from graphport.server.errors import BadRequest, NotFound, Unprocessable
-from graphport.server.serde import to_jsonable
+from graphport.server.runtime.snapshots import (
+    checkpoint_of,
+    snapshot_dict,
+    summary,
+    thread_config,
+    thread_graph,
+)
+from graphport.server.storage.records import Summary, Thread
 
 _FILTER_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -32,91 +39,6 @@ EMPTY_STATE: dict[str, Any] = {
 }
 
 
-def checkpoint_of(config: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not config:
-        return None
-    conf = config.get("configurable", {})
-    if "checkpoint_id" not in conf and "thread_id" not in conf:
-        return None
-    out = {
-        "thread_id": conf.get("thread_id"),
-        "checkpoint_ns": conf.get("checkpoint_ns", ""),
-        "checkpoint_id": conf.get("checkpoint_id"),
-    }
-    if conf.get("checkpoint_map"):
-        out["checkpoint_map"] = conf["checkpoint_map"]
-    return out
-
-
-def snapshot_dict(snap: StateSnapshot) -> dict[str, Any]:
-    tasks = []
-    for t in snap.tasks:
-        state = t.state
-        tasks.append(
-            {
-                "id": t.id,
-                "name": t.name,
-                "path": list(t.path) if t.path else [],
-                "error": repr(t.error) if t.error else None,
-                "interrupts": to_jsonable(list(t.interrupts)),
-                "checkpoint": checkpoint_of(state) if isinstance(state, dict) else None,
-                "state": snapshot_dict(state) if isinstance(state, StateSnapshot) else None,
-                "result": to_jsonable(t.result) if t.result is not None else None,
-            }
-        )
-    checkpoint = checkpoint_of(snap.config)
-    parent = checkpoint_of(snap.parent_config)
-    return {
-        "values": to_jsonable(snap.values),
-        "next": list(snap.next),
-        "tasks": tasks,
-        "metadata": to_jsonable(snap.metadata),
-        "created_at": snap.created_at,
-        "checkpoint": checkpoint,
-        "parent_checkpoint": parent,
-        "interrupts": to_jsonable(list(snap.interrupts)),
-        "checkpoint_id": checkpoint["checkpoint_id"] if checkpoint else None,
-        "parent_checkpoint_id": parent["checkpoint_id"] if parent else None,
-    }
-
-
-def summary(snap: StateSnapshot) -> dict[str, Any]:
-    """What the thread row caches from its latest checkpoint."""
-    interrupts = {t.id: to_jsonable(list(t.interrupts)) for t in snap.tasks if t.interrupts}
-    return {
-        "values": to_jsonable(snap.values),
-        "interrupts": interrupts,
-        "status": "interrupted" if snap.next else "idle",
-    }
-
-
-def thread_config(thread: dict[str, Any], checkpoint: dict[str, Any] | None = None) -> dict:
-    configurable = {
-        **(thread.get("config") or {}).get("configurable", {}),
-        "thread_id": thread["thread_id"],
-    }
-    if checkpoint:
-        configurable.update(
-            {k: v for k, v in checkpoint.items() if v is not None and k != "thread_id"}
-        )
-        configurable.setdefault("checkpoint_ns", "")
-    return {"configurable": configurable}
-
-
-@asynccontextmanager
-async def thread_graph(core: Core, thread: dict[str, Any]) -> AsyncIterator[Pregel | None]:
-    graph_id = (thread.get("metadata") or {}).get("graph_id")
-    if graph_id is None or graph_id not in core.registry.graph_ids:
-        yield None
-        return
-    async with core.registry.graph(
-        graph_id,
-        thread_config(thread),
-        checkpointer=core.db.checkpointer,
-        store=core.db.store,
-    ) as graph:
-        yield graph
-
 
 def _check_ids(checkpoint: dict[str, Any] | None, what: str = "checkpoint") -> None:
     """Checkpoint ids and namespaces are opaque strings, but never contain NUL (which
@@ -128,7 +50,7 @@ def _check_ids(checkpoint: dict[str, Any] | None, what: str = "checkpoint") -> N
 
 
 async def _require_checkpoint(
-    core: Core, thread: dict[str, Any], checkpoint: dict[str, Any] | None
+    core: Core, thread: Thread, checkpoint: dict[str, Any] | None
 ) -> None:
     """404 unless the checkpoint a request addresses by id exists on this thread."""
     _check_ids(checkpoint)
@@ -151,13 +73,13 @@ async def _require_checkpoint(
 
 async def get_state(
     core: Core,
-    thread: dict[str, Any],
+    thread: Thread,
     checkpoint: dict[str, Any] | None = None,
     *,
     subgraphs: bool = False,
 ) -> dict[str, Any]:
     await _require_checkpoint(core, thread, checkpoint)
-    async with thread_graph(core, thread) as graph:
+    async with thread_graph(core.registry, core.db, thread) as graph:
         if graph is None:
             return dict(EMPTY_STATE)
         try:
@@ -171,17 +93,9 @@ async def get_state(
         return snapshot_dict(snap)
 
 
-async def latest_summary(core: Core, thread: dict[str, Any]) -> dict[str, Any] | None:
-    async with thread_graph(core, thread) as graph:
-        if graph is None:
-            return None
-        snap = await graph.aget_state(thread_config(thread))
-        return summary(snap)
-
-
 async def history(
     core: Core,
-    thread: dict[str, Any],
+    thread: Thread,
     *,
     limit: int,
     before: dict[str, Any] | None,
@@ -197,7 +111,7 @@ async def history(
             raise Unprocessable(
                 f"metadata: invalid filter key '{key}' (letters, digits, '_' and '-' only)"
             )
-    async with thread_graph(core, thread) as graph:
+    async with thread_graph(core.registry, core.db, thread) as graph:
         if graph is None:
             return []
         out = []
@@ -216,13 +130,13 @@ async def history(
 
 async def update_state(
     core: Core,
-    thread: dict[str, Any],
+    thread: Thread,
     values: Any,
     *,
     as_node: str | None,
     checkpoint: dict[str, Any] | None,
     extra_configurable: dict[str, Any] | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[dict[str, Any], Summary]:
     """Apply an update through the graph's reducers; returns (new checkpoint, summary)."""
     await _require_checkpoint(core, thread, checkpoint)
     async with _graph_for_update(core, thread) as graph:
@@ -237,8 +151,8 @@ async def update_state(
 
 
 @asynccontextmanager
-async def _graph_for_update(core: Core, thread: dict[str, Any]) -> AsyncIterator[Pregel]:
-    async with thread_graph(core, thread) as graph:
+async def _graph_for_update(core: Core, thread: Thread) -> AsyncIterator[Pregel]:
+    async with thread_graph(core.registry, core.db, thread) as graph:
         if graph is None:
             raise BadRequest(
                 f"Thread '{thread['thread_id']}' has no assigned graph ID. This usually means"
@@ -261,8 +175,8 @@ def _command(raw: dict[str, Any]) -> Command:
 
 
 async def bulk_update(
-    core: Core, thread: dict[str, Any], supersteps: list[dict[str, Any]]
-) -> dict[str, Any]:
+    core: Core, thread: Thread, supersteps: list[dict[str, Any]]
+) -> Summary:
     """Apply supersteps (`[{updates: [{values?, command?, as_node}]}]`), each as one bulk
     update on top of the thread's latest checkpoint; returns the new summary."""
     steps = [

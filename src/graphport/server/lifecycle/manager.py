@@ -1,0 +1,395 @@
+"""`RunLifecycle`: the one owner of every change of a run's status and of its thread's.
+
+Each operation is one transaction whose compare-and-set follows `machine.RULES`; a run
+that moved on concurrently (taken by another worker, cancelled, swept) makes the operation
+return None instead of overwriting it. The thread's status is derived in one place,
+`_settle`, from the runs still in flight and the thread's latest state.
+
+Nothing here publishes events or talks to workers: callers do that with what an operation
+returns, after its transaction committed (see docs/run-lifecycle.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from graphport.server.lifecycle import machine, sql
+from graphport.server.serde import utcnow
+from graphport.server.storage import runs as run_store
+from graphport.server.storage import threads as thread_store
+from graphport.server.storage.common import Conn
+from graphport.server.storage.database import Database
+from graphport.server.storage.records import (
+    RUN_INTERNAL_FIELDS,
+    NewRun,
+    NewThread,
+    Run,
+    RunEnding,
+    Summary,
+    Thread,
+)
+from graphport.types import CancelAction, RunStatus, ThreadStatus
+
+MAX_ATTEMPTS = 3
+_EXHAUSTED = {"error": "RuntimeError", "message": "exceeded max attempts"}
+
+
+@dataclass
+class Draft:
+    """A run about to be created, prepared by the runs service inside the create
+    transaction (under the thread's lock, with the multitask strategy applied)."""
+
+    run: NewRun
+    # The thread's fields the run sets (metadata, config), and the new thread's row when
+    # the run creates it.
+    thread_fields: dict[str, Any]
+    new_thread: NewThread | None = None
+    inflight: list[Run] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Created:
+    run: Run
+    inflight: list[Run]
+
+    @property
+    def claimed(self) -> bool:
+        return self.run["status"] == "running"
+
+
+@dataclass(frozen=True)
+class Claim:
+    run: Run | None
+    # Whether another run may be claimable right now.
+    more: bool
+    # If not, when the next delayed run becomes due.
+    due: datetime | None
+
+
+@dataclass(frozen=True)
+class Ended:
+    """A run that reached its end: what its stream's last words need."""
+
+    run: Run
+    status: RunEnding
+    # A temporary run's thread is gone: the final run and the thread's metadata (for
+    # authorizing late readers of its retained stream).
+    epitaph: dict[str, Any] | None = None
+    # Whether other runs wait on the thread (a worker should look for them now).
+    queued_behind: bool = False
+
+
+class ThreadAppeared(Exception):
+    """The thread a run was about to create was created concurrently (retry the create:
+    the thread now exists and the multitask strategy decides)."""
+
+
+class RunLifecycle:
+    def __init__(
+        self, db: Database, *, lease_seconds: float, max_attempts: int = MAX_ATTEMPTS
+    ) -> None:
+        self.db = db
+        self.lease_seconds = lease_seconds
+        self.max_attempts = max_attempts
+
+    def _lease_until(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.lease_seconds)
+
+    # --- threads ---------------------------------------------------------------------
+
+    @staticmethod
+    async def insert_thread(
+        conn: Conn, row: NewThread, *, copied_from: Thread | None = None
+    ) -> Thread | None:
+        """Insert a thread unless its id exists: the row inserted, or None. Runs in the
+        caller's transaction. A new thread is idle; a copy keeps its source's pending
+        interrupts, so it is interrupted when the source was."""
+        interrupted = copied_from is not None and copied_from["status"] == "interrupted"
+        thread: Thread = {**row, "status": "interrupted" if interrupted else "idle"}
+        return thread if await sql.insert_thread(conn, thread) else None
+
+    async def state_changed(
+        self, thread_id: str, summary: Summary, *, keep_error: bool = False
+    ) -> None:
+        """The thread's checkpoints changed outside a run (a state update, a deleted run's
+        checkpoints): its cached values and status follow, unless a run in flight will."""
+        now = utcnow()
+
+        async def transaction(conn: Conn) -> None:
+            thread = await thread_store.get(conn, thread_id, for_update=True)
+            if thread is not None:
+                await _settle(
+                    conn, thread, now, summary=summary, keep_error=keep_error, touch=True
+                )
+
+        await self.db.transact(transaction)
+
+    # --- runs --------------------------------------------------------------------------
+
+    async def create(
+        self,
+        prepare: Callable[[Conn], Awaitable[Draft]],
+        *,
+        claim_for: str | None = None,
+    ) -> Created:
+        """Create a run (and its thread when needed) in one transaction: `prepare` reads
+        and decides; the run is inserted `pending`, or `running` for `claim_for` (a worker
+        with a slot promised to it) when nothing else is in flight on the thread."""
+        machine.check("create", "running" if claim_for else "pending")
+
+        async def transaction(conn: Conn) -> Created:
+            draft = await prepare(conn)
+            now = draft.run["updated_at"]
+            run: Run
+            if claim_for is not None and not draft.inflight:
+                run = {
+                    **draft.run,
+                    "status": "running",
+                    "started_at": now,
+                    "lease_owner": claim_for,
+                    "lease_expires_at": self._lease_until(now),
+                    "attempt": 1,
+                }
+            else:
+                run = {**draft.run, "status": "pending"}
+            if draft.new_thread is not None:
+                row: Thread = {**draft.new_thread, "status": "busy"}
+                row.update(draft.thread_fields)  # type: ignore[typeddict-item]  # Thread keys
+                if not await sql.insert_thread(conn, row):
+                    raise ThreadAppeared
+            else:
+                await sql.set_thread(conn, run["thread_id"], "busy", **draft.thread_fields)
+            await sql.insert_run(conn, run)
+            return Created(run, draft.inflight)
+
+        return await self.db.transact(transaction)
+
+    async def claim(self, owner: str) -> Claim:
+        """Take the next runnable run for `owner`. Raises IntegrityError when another
+        worker started a run on that thread first (try again)."""
+
+        async def transaction(conn: Conn) -> Claim:
+            now = utcnow()
+            run, more = await sql.claim(conn, now, owner, self._lease_until(now))
+            due = None if more else await run_store.next_due(conn, now)
+            return Claim(run, more, due)
+
+        return await self.db.transact(transaction)
+
+    async def renew(self, owner: str, run_ids: list[str]) -> None:
+        async with self.db.begin() as conn:
+            await run_store.renew_leases(conn, owner, run_ids, self._lease_until(utcnow()))
+
+    async def finish(
+        self,
+        run: Run,
+        status: RunEnding,
+        *,
+        owner: str | None,
+        error: dict[str, Any] | None = None,
+        summary: Summary | None = None,
+    ) -> Ended | None:
+        """End a run its worker holds: its terminal status (a rolled-back run's row is
+        deleted instead; a temporary run's thread is dropped with its runs), and the
+        thread's status. None when the run is no longer this worker's (its lease lapsed
+        and it was requeued)."""
+        machine.check("finish", None if status == "rollback" else status)
+        now = utcnow()
+
+        async def transaction(conn: Conn) -> Ended | None:
+            expected = machine.sources("finish")
+            if status == "rollback" or run["kwargs"].get("temporary"):
+                # Ownership first: the row goes (rollback, or with its temporary thread).
+                held = await sql.set_run_if(
+                    conn, run["run_id"], expected, "running", owner=owner, updated_at=now
+                )
+                if held is None:
+                    return None
+                if run["kwargs"].get("temporary"):
+                    final = status if status != "rollback" else "interrupted"
+                    epitaph = await _drop_temporary(conn, run, final, now)
+                    return Ended(run, status, epitaph=epitaph)
+                await sql.delete_run_if(conn, run["run_id"], expected)
+            else:
+                done = await sql.set_run_if(
+                    conn,
+                    run["run_id"],
+                    expected,
+                    status,
+                    owner=owner,
+                    updated_at=now,
+                    ended_at=now,
+                    lease_owner=None,
+                )
+                if done is None:
+                    return None
+            thread = await thread_store.get(conn, run["thread_id"], for_update=True)
+            behind = thread is not None and await _settle(
+                conn,
+                thread,
+                now,
+                summary=summary,
+                failed=error if status == "error" else None,
+                touch=True,
+            )
+            return Ended(run, status, queued_behind=behind)
+
+        return await self.db.transact(transaction)
+
+    async def fail(self, run: Run, error: dict[str, Any]) -> Ended | None:
+        """The fail-safe after `finish` itself failed: `error`, as far as still possible."""
+        now = utcnow()
+
+        async def transaction(conn: Conn) -> Ended | None:
+            done = await sql.set_run_if(
+                conn,
+                run["run_id"],
+                machine.sources("fail"),
+                "error",
+                updated_at=now,
+                ended_at=now,
+                lease_owner=None,
+            )
+            if done is None:
+                return None
+            thread = await thread_store.get(conn, run["thread_id"], for_update=True)
+            if thread is not None:
+                await _settle(conn, thread, now, failed=error, touch=True)
+            return Ended(run, "error")
+
+        return await self.db.transact(transaction)
+
+    async def cancel_pending(
+        self, run: Run, action: CancelAction, reason: str | None
+    ) -> Ended | None:
+        """Cancel a run still waiting in the queue: `interrupted`, or deleted for a
+        rollback. None when a worker took it first (cancel it where it runs instead)."""
+        now = utcnow()
+        expected = machine.sources("cancel_pending")
+
+        async def transaction(conn: Conn) -> Ended | None:
+            if action == "rollback":
+                if not await sql.delete_run_if(conn, run["run_id"], expected):
+                    return None
+            elif (
+                await sql.set_run_if(
+                    conn,
+                    run["run_id"],
+                    expected,
+                    "interrupted",
+                    updated_at=now,
+                    ended_at=now,
+                    cancel_reason=reason,
+                )
+                is None
+            ):
+                return None
+            status: RunEnding = "rollback" if action == "rollback" else "interrupted"
+            if run["kwargs"].get("temporary"):
+                epitaph = await _drop_temporary(conn, run, "interrupted", now)
+                return Ended(run, status, epitaph=epitaph)
+            thread = await thread_store.get(conn, run["thread_id"], for_update=True)
+            behind = thread is not None and await _settle(conn, thread, now)
+            return Ended(run, status, queued_behind=behind)
+
+        return await self.db.transact(transaction)
+
+    async def note_cancel(self, run_id: str, reason: str | None) -> None:
+        """Record why a running run is being cancelled (its worker ends it)."""
+        async with self.db.begin() as conn:
+            await run_store.set_fields(conn, run_id, cancel_reason=reason)
+
+    async def release(self, owner: str) -> list[Run]:
+        """A stopping worker's runs go back to the queue for another worker (or the next
+        start): retried from their last checkpoint, never left `running`."""
+        now = utcnow()
+        async with self.db.begin() as conn:
+            return await sql.release(conn, owner, now)
+
+    async def requeue_lapsed(self) -> list[Ended]:
+        """Runs whose worker died (their lease lapsed) go back to the queue, or end as
+        `error` after the last attempt; returns those that ended (their streams need an
+        end)."""
+        now = utcnow()
+
+        async def transaction(conn: Conn) -> list[Ended]:
+            failed: list[Ended] = []
+            expected = machine.sources("requeue")
+            for run in await run_store.expired_leases(conn, now):
+                if run["attempt"] >= self.max_attempts:
+                    done = await sql.set_run_if(
+                        conn,
+                        run["run_id"],
+                        expected,
+                        "error",
+                        updated_at=now,
+                        ended_at=now,
+                        lease_owner=None,
+                    )
+                    if done is None:
+                        continue
+                    thread = await thread_store.get(conn, run["thread_id"], for_update=True)
+                    if thread is not None:
+                        await _settle(conn, thread, now, failed=_EXHAUSTED)
+                    failed.append(Ended(done, "error"))
+                else:
+                    await sql.set_run_if(
+                        conn, run["run_id"], expected, "pending", lease_owner=None, updated_at=now
+                    )
+            return failed
+
+        return await self.db.transact(transaction)
+
+
+async def _settle(
+    conn: Conn,
+    thread: Thread,
+    now: datetime,
+    *,
+    summary: Summary | None = None,
+    failed: dict[str, Any] | None = None,
+    keep_error: bool = False,
+    touch: bool = False,
+) -> bool:
+    """The one rule for a thread's status once something changed: `busy` while runs are
+    in flight on it, `error` when its run failed, else what its latest state says
+    (`interrupted` with pending interrupts, `idle` otherwise). Returns whether runs are
+    in flight. `summary` refreshes the cached values; `keep_error` leaves an errored
+    thread errored; `touch` bumps its update times."""
+    thread_id = thread["thread_id"]
+    others = bool(await run_store.inflight(conn, thread_id))
+    fields: dict[str, Any] = {}
+    if touch:
+        fields.update(updated_at=now, state_updated_at=now)
+    if summary is not None:
+        fields.update(values=summary["values"], interrupts=summary["interrupts"])
+    status: ThreadStatus
+    if others:
+        status = "busy"
+    elif failed is not None:
+        status = "error"
+        fields["error"] = failed
+    elif keep_error and thread["status"] == "error":
+        status = "error"
+    else:
+        if summary is not None:
+            status = summary["status"]
+        else:
+            status = "interrupted" if thread["interrupts"] else "idle"
+        fields["error"] = None
+    await sql.set_thread(conn, thread_id, status, **fields)
+    return others
+
+
+async def _drop_temporary(
+    conn: Conn, run: Run, status: RunStatus, now: datetime
+) -> dict[str, Any]:
+    """Delete a finished temporary run's thread (its run rows cascade) and return the
+    epitaph the broker keeps: the final run and the thread's metadata for auth."""
+    thread = await thread_store.get(conn, run["thread_id"])
+    await thread_store.delete_many(conn, [run["thread_id"]])
+    final = {k: v for k, v in run.items() if k not in RUN_INTERNAL_FIELDS}
+    final.update(status=status, updated_at=now)
+    return {"run": final, "thread_metadata": thread["metadata"] if thread else {}}

@@ -1,0 +1,118 @@
+"""What a server process opens at start and closes at exit, shared by the API app and by
+`graphport worker` (a process that only executes runs): the wiring of `Core`, and the
+runtime (broker, lease sweep, local worker) started on it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from graphport.server.core import Core
+from graphport.server.graphs import GraphRegistry, LangGraphConfig, load_config
+from graphport.server.graphs.persistence import store_kwargs, thread_ttl_policy
+from graphport.server.jobs.leases import LeaseSweeper
+from graphport.server.lifecycle import RunLifecycle
+from graphport.server.runtime.backends import open_backends
+from graphport.server.runtime.webhooks import WebhookSender
+from graphport.server.runtime.worker import Worker, WorkerDeps
+from graphport.server.settings import Settings
+from graphport.server.storage.database import open_database
+
+logger = logging.getLogger("graphport")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The config with its graphs imported: done before serving, so a bad config fails
+    at once rather than on the first run."""
+
+    config: LangGraphConfig
+    registry: GraphRegistry
+    store_options: dict[str, Any]
+
+
+def load(settings: Settings) -> Loaded:
+    config = load_config(settings.config_path)
+    registry = GraphRegistry.load(config)
+    options = store_kwargs(config, dialect="postgresql" if settings.database_url else "sqlite")
+    thread_ttl_policy(config)  # validated now; the sweeper reads it again
+    return Loaded(config, registry, options)
+
+
+@contextlib.asynccontextmanager
+async def open_core(settings: Settings, loaded: Loaded) -> AsyncIterator[Core]:
+    """The database (migrated), the event/signal backends and the lifecycle, wired into
+    one `Core`; nothing is started yet (see `running`)."""
+    async with (
+        open_database(
+            sqlite_path=None if settings.database_url else settings.sqlite_path,
+            postgres_url=settings.database_url,
+            store_kwargs=loaded.store_options,
+        ) as db,
+        open_backends(settings) as backends,
+    ):
+        lifecycle = RunLifecycle(db, lease_seconds=settings.lease_seconds)
+        worker = None
+        if settings.max_concurrent_runs > 0:
+            webhooks_on = not (loaded.config.http or {}).get("disable_webhooks")
+            deps = WorkerDeps(
+                registry=loaded.registry,
+                db=db,
+                lifecycle=lifecycle,
+                broker=backends.broker,
+                wakeup=backends.wakeup,
+                control=backends.control,
+                webhooks=WebhookSender(
+                    settings.webhook_max_attempts, settings.webhook_backoff_seconds
+                )
+                if webhooks_on
+                else None,
+                lease_seconds=settings.lease_seconds,
+                run_timeout_seconds=settings.run_timeout_seconds,
+            )
+            worker = Worker(deps, concurrency=settings.max_concurrent_runs)
+        yield Core(
+            settings=settings,
+            config=loaded.config,
+            registry=loaded.registry,
+            db=db,
+            lifecycle=lifecycle,
+            broker=backends.broker,
+            wakeup=backends.wakeup,
+            control=backends.control,
+            worker=worker,
+        )
+
+
+@contextlib.asynccontextmanager
+async def running(core: Core) -> AsyncIterator[None]:
+    """The runtime on `core`: the broker, the lease sweep (which first requeues what a
+    previous process left running) and the local worker; stopped in reverse order."""
+    await core.broker.start()
+    leases = LeaseSweeper(
+        core.lifecycle, core.broker, core.wakeup, interval=core.settings.lease_seconds
+    )
+    try:
+        await leases.sweep()
+        leases.start()
+        if core.worker is not None:
+            core.worker.start()
+        yield
+    finally:
+        await leases.stop()
+        if core.worker is not None:
+            await core.worker.stop()
+        await core.broker.stop()
+
+
+async def run_worker(settings: Settings, loaded: Loaded, stop: asyncio.Event) -> None:
+    """Execute runs from the shared queue until `stop` is set; runs cut short go back to
+    the queue for another worker."""
+    async with open_core(settings, loaded) as core, running(core):
+        assert core.worker is not None  # the CLI refuses max_concurrent_runs < 1
+        logger.info("worker %s ready", core.worker.owner)
+        await stop.wait()
