@@ -5,7 +5,8 @@ graph from examples/langgraph.json and measures, over HTTP with httpx:
 
 - sequential `runs.wait` latency (p50/p99), two ways: "thread" = `POST /threads/{new id}/
   runs/wait` with `if_not_exists=create` (checkpointed, one request per run, like the
-  reference) and "stateless" = `POST /runs/wait` (temporary thread, no checkpointer, spec 6.4);
+  reference) and "stateless" = `POST /runs/wait` (temporary thread, no checkpointer,
+  docs/api.md#stateless-runs);
 - throughput with 10 concurrent clients (runs/s), both ways;
 - stream time-to-first-event (request sent -> first SSE event read), p50/p99.
 

@@ -1,4 +1,4 @@
-"""Assistants through the official `langgraph_sdk` client (spec 3.1, 6.10), plus the plain
+"""Assistants through the official `langgraph_sdk` client (docs/api.md#assistants), plus the plain
 HTTP details the client hides: status codes and pagination headers."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Custom auth (issue 6, spec 1.3 and 6.15) on a real server, with the owner-stamping auth
+"""Custom auth (issue 6, docs/api.md#auth) on a real server, with the owner-stamping auth
 of `tests/auth/` written once against `graphport.Auth` and once against `langgraph_sdk.Auth`.
 
 The matrix test has user B touch every one of user A's resources through every route and
@@ -137,7 +137,7 @@ async def test_authentication_failures(auth_server: TestServer) -> None:
         assert r.headers["www-authenticate"] == "Bearer"
         r = await http.get(f"/threads/{uuid.uuid4()}", headers={"Authorization": "Basic x"})
         assert r.status_code == 401
-        # Any other status from the authenticator becomes 403 (spec 1.3).
+        # Any other status from the authenticator becomes 403 (docs/api.md#auth-dsl).
         r = await http.post(
             "/threads/search", json={}, headers={"Authorization": "Bearer forbidden-at-login"}
         )
@@ -233,7 +233,7 @@ async def test_authorization_matrix(auth_server: TestServer) -> None:
             )
         ).json()
 
-        # --- user B on A's resources: 404 (409 where the spec says so), never a leak
+        # --- user B on A's resources: 404 (409 for creates, docs/api.md#auth-filters), never a leak
         ids = {
             "thread_id": tid,
             "run_id": rid,
@@ -546,7 +546,7 @@ async def test_streams_pass_through_unbuffered(auth_server: TestServer) -> None:
 
 
 async def test_in_process_noauth_root_path_bypasses_auth(tmp_path: Path) -> None:
-    """Spec 1.3: only in-process callers can set the ASGI root path `/noauth`."""
+    """Only in-process callers can set the ASGI root path `/noauth`."""
     app = create_app(Settings(config_path=FLAVOURS["graphport"], database=str(tmp_path / "x.db")))
     async with app.router.lifespan_context(app):
         inside = httpx.ASGITransport(app, root_path="/noauth")

@@ -1,4 +1,4 @@
-"""Cancelling runs (spec 3.4.3, 6.3): single cancel with wait/action, pending runs, bulk
+"""Cancelling runs (docs/api.md#cancel): single cancel with wait/action, pending runs, bulk
 cancel, and disconnect-driven cancels (on_disconnect, cancel_on_disconnect)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Crons (spec 3.5, 6.13): the API through the official client, the scheduler driven through
+"""Crons (docs/api.md#crons): the API through the official client, the scheduler driven through
 its public `tick(now=...)`, and the DST rules of `next_run`.
 
 Schedules are yearly so the real-time scheduler running in the server never fires a test's

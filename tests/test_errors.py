@@ -1,4 +1,4 @@
-"""Error handling of every assistants, threads, state and history route (spec 1.4, 1.5):
+"""Error handling of every assistants, threads, state and history route (docs/api.md#errors):
 malformed JSON, wrong types, missing fields, bad enums, out-of-range numbers, bad UUIDs and
 unknown ids each get the right 4xx with a JSON `{"detail": "<names the problem>"}` — never a
 500. Unknown body keys are accepted.
@@ -246,7 +246,7 @@ def _cases() -> list[Case]:
         ("POST", "/threads/search", "status", {"status": "running"}),
         ("POST", "/threads/search", "sort_by", {"sort_by": "values"}),
         ("POST", "/threads/search", "sort_order", {"sort_order": "sideways"}),
-        # the SDK's literal allows "context"; the server does not (spec 7.10)
+        # the SDK's literal allows "context"; the server does not
         ("POST", "/threads/search", "select", {"select": ["thread_id", "context"]}),
         ("POST", "/threads/count", "status", {"status": "done"}),
         ("POST", "/threads/prune", "strategy", {"thread_ids": [], "strategy": "archive"}),

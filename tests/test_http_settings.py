@@ -1,4 +1,4 @@
-"""The `http` section of langgraph.json (spec 1.1, 1.3, 1.7) and the shared-key mode:
+"""The `http` section of langgraph.json (docs/api.md#conventions) and the shared-key mode:
 CORS, mount prefix, custom app routes, configurable headers, disabled route families,
 the request body limit and `--api-key`."""
 

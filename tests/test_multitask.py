@@ -1,5 +1,6 @@
-"""Double-texting (spec 6.1): two truly concurrent runs on one thread of the slow graph, under
-each multitask strategy. Statuses are polled, never assumed from timing."""
+"""Double-texting (docs/api.md#multitask-strategies): two truly concurrent runs on one
+thread of the slow graph, under each multitask strategy. Statuses are polled, never assumed
+from timing."""
 
 from __future__ import annotations
 

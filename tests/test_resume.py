@@ -1,5 +1,5 @@
-"""Resumable streams (spec 4.4, 4.8): a client drops a stream mid-run and rejoins with
-Last-Event-ID; it must receive every remaining event exactly once."""
+"""Resumable streams (docs/api.md#resuming-a-stream): a client drops a stream mid-run and
+rejoins with Last-Event-ID; it must receive every remaining event exactly once."""
 
 from __future__ import annotations
 

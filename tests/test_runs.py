@@ -1,4 +1,4 @@
-"""Run routes (spec 3.4) and run options (spec 6.3-6.8, 6.10, 6.14), over HTTP and through the
+"""Run routes and run options (docs/api.md#runs), over HTTP and through the
 official `langgraph_sdk` client, on every backend."""
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ async def test_stateless_background_run(http: httpx.AsyncClient, client: Any) ->
 
 
 async def test_wait_keeps_the_connection_alive(http: httpx.AsyncClient) -> None:
-    # Test servers send the keep-alive newline every 0.5 s (spec 5).
+    # Test servers send the keep-alive newline every 0.5 s (docs/api.md#wait-and-join).
     r = await http.post("/runs/wait", json={"assistant_id": "slow", "input": slow(1, 0.7)})
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/json"
@@ -269,7 +269,7 @@ async def test_if_not_exists(http: httpx.AsyncClient) -> None:
     assert created["status"] == "idle" and created["values"] == COUNTER_DONE
     assert created["metadata"]["graph_id"] == "counter"
     assert created["metadata"]["assistant_id"] == system_assistant("counter")
-    assert created["metadata"]["origin"] == "run"  # spec 6.14: create-by-run keeps run metadata
+    assert created["metadata"]["origin"] == "run"  # create-by-run keeps run metadata
     # Existing thread with if_not_exists=create: just runs.
     r = await http.post(f"/threads/{missing}/runs/wait", json={**body, "if_not_exists": "create"})
     assert r.status_code == 200
@@ -283,7 +283,7 @@ async def test_after_seconds(http: httpx.AsyncClient) -> None:
     assert run["status"] == "pending"
     assert datetime.fromisoformat(run["created_at"]) > datetime.fromisoformat(run["updated_at"])
     assert (await thread(http, tid))["status"] == "busy"
-    # Delayed, the thread counts as busy: "reject" conflicts meanwhile (spec 6.6).
+    # Delayed, the thread counts as busy: "reject" conflicts meanwhile.
     r = await http.post(
         f"/threads/{tid}/runs",
         json={"assistant_id": "counter", "multitask_strategy": "reject"},
@@ -364,7 +364,7 @@ async def test_config_and_context_merge(http: httpx.AsyncClient) -> None:
     assert (await wait_run(http, tid, "context", input=text))["reply"] == "hello world (context)"
     hola = await wait_run(http, tid, "context", input=text, context={"greeting": "hola"})
     assert hola["reply"] == "hola world (context)"
-    # configurable is mirrored into the context, and vice versa (spec 6.10).
+    # configurable is mirrored into the context, and vice versa.
     hey = await wait_run(
         http, tid, "context", input=text, config={"configurable": {"greeting": "hey"}}
     )

@@ -1,4 +1,4 @@
-"""The reference SDK's documented examples, run against Graphport through `graphport.sdk`.
+"""The official SDK's documented examples, run against Graphport through `graphport.sdk`.
 
 Each block is the seed example with only the import changed; placeholder ids
 ("my_assistant_id", "thread_456", …) are replaced by real ones and the fake external

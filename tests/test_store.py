@@ -1,4 +1,4 @@
-"""The long-term store (spec 3.6), TTLs and their sweeps (6.11), and semantic search with a
+"""The long-term store (docs/api.md#store), TTLs and their sweeps, and semantic search with a
 deterministic local embedding (tests/store_configs/semantic/embed.py)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""SSE run streams (spec 4): framing, every stream mode's event names and payload shapes,
-subgraph namespacing, join streams with filters, and the thread stream."""
+"""SSE run streams (docs/api.md#sse-framing): framing, every stream mode's event names and
+payload shapes, subgraph namespacing, join streams with filters, and the thread stream."""
 
 from __future__ import annotations
 
@@ -147,7 +147,7 @@ async def test_debug_tasks_checkpoints(http: httpx.AsyncClient) -> None:
     cps = [d["payload"] for d in debug if d["type"] == "checkpoint"]
     for payload in cps:
         assert {"config", "parent_config", "values", "metadata", "next", "tasks"} <= set(payload)
-        # Checkpoint objects next to the configs (spec 4.2).
+        # Checkpoint objects next to the configs (docs/api.md#stream-modes).
         assert (
             payload["checkpoint"]["checkpoint_id"]
             == (payload["config"]["configurable"]["checkpoint_id"])
@@ -238,7 +238,7 @@ async def test_subgraph_namespacing(http: httpx.AsyncClient) -> None:
     root_updates = [e.data for e in nested if e.event == "updates"]
     assert [next(iter(u)) for u in root_updates] == ["prepare", "child", "count_words"]
 
-    # Debug checkpoints point subgraph tasks at their checkpoint (spec 4.2).
+    # Debug checkpoints point subgraph tasks at their checkpoint.
     _, debug = await stream_run(http, await new_thread(http), {**body, "stream_mode": "debug"})
     child_tasks = [
         t

@@ -1,6 +1,6 @@
-"""Thread state and history through the official `langgraph_sdk` client (spec 2.5, 3.3,
-6.8, 6.9): reads at the latest or a given checkpoint, subgraph state, updates (values,
-as_node, forks) and history paging/filtering."""
+"""Thread state and history through the official `langgraph_sdk` client
+(docs/api.md#thread-state-and-history): reads at the latest or a given checkpoint,
+subgraph state, updates (values, as_node, forks) and history paging/filtering."""
 
 from __future__ import annotations
 

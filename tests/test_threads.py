@@ -1,5 +1,5 @@
-"""Threads through the official `langgraph_sdk` client (spec 3.2, 6.11), plus plain-HTTP
-checks of status codes, pagination headers and the system routes (spec 1.6, 3.7)."""
+"""Threads through the official `langgraph_sdk` client (docs/api.md#threads), plus plain-HTTP
+checks of status codes, pagination headers and the system routes (docs/api.md#system-routes)."""
 
 from __future__ import annotations
 

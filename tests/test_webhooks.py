@@ -1,5 +1,5 @@
-"""Run webhooks (spec 6.12): a local HTTP server receives the finished run; 5xx answers are
-retried with back-off."""
+"""Run webhooks (docs/api.md#webhooks): a local HTTP server receives the finished run;
+5xx answers are retried with back-off."""
 
 from __future__ import annotations
 

@@ -150,7 +150,7 @@ async def test_graph_schemas_and_subgraphs(client: Any) -> None:
     parent = await system_assistant(client, "subgraph")
     subgraphs = await client.assistants.get_subgraphs(parent)
     assert set(subgraphs) == {"child"}
-    # As the reference server does, a subgraph's schemas come without a `graph_id`.
+    # As the official server does, a subgraph's schemas come without a `graph_id`.
     check(subgraphs["child"], SUBGRAPH_SCHEMA, "subgraph schema")
     assert await client.assistants.get_subgraphs(parent, namespace="child") == subgraphs
     assert set(await client.assistants.get_subgraphs(parent, recurse=True)) == {"child"}

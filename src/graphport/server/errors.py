@@ -1,5 +1,5 @@
 """Domain errors: services raise these, one handler in the api layer turns them into
-`{"detail": ...}` responses with the status the spec requires."""
+`{"detail": ...}` responses with their status (docs/api.md#errors)."""
 
 from __future__ import annotations
 

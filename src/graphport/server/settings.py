@@ -54,7 +54,7 @@ class Settings:
     api_key: str | None = dataclasses.field(
         default_factory=lambda: os.environ.get("GRAPHPORT_API_KEY") or None
     )
-    # Larger request bodies get 413 (spec 1.1); env HTTP_MAX_REQUEST_BODY_BYTES.
+    # Larger request bodies get 413; env HTTP_MAX_REQUEST_BODY_BYTES.
     max_body_bytes: int = dataclasses.field(
         default_factory=lambda: int(_env_float("HTTP_MAX_REQUEST_BODY_BYTES", 300 * 1024 * 1024))
     )

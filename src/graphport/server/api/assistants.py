@@ -1,4 +1,4 @@
-"""Assistants routes (spec 3.1)."""
+"""Assistants routes (docs/api.md#assistants)."""
 
 from __future__ import annotations
 

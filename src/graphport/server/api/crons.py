@@ -1,4 +1,4 @@
-"""Cron routes (spec 3.5)."""
+"""Cron routes (docs/api.md#crons)."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ class CronSearch(CronCount):
 
 
 def _filters(body: CronCount) -> dict[str, Any]:
-    """Search filters take real ids only: a graph id here is a 422 (spec 3.5)."""
+    """Search filters take real ids only: a graph id here is a 422."""
     data = body.data()
     if data["assistant_id"] is not None:
         valid_uuid(data["assistant_id"], "assistant")

@@ -116,8 +116,8 @@ _UNSTORABLE = {
 
 
 class SafeBody(Body):
-    """A body both backends can store as given (spec 1.5 rejects NUL in property names;
-    PostgreSQL cannot hold NUL anywhere), rejected the same way up front on both."""
+    """A body both backends can store as given (PostgreSQL cannot hold NUL anywhere),
+    rejected the same way up front on both (docs/api.md#conventions)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -17,7 +17,7 @@ class JSON(Response):
 
 
 def page(items: list[Any], offset: int, has_more: bool, limit: int) -> JSON:
-    """A search page with the spec's X-Pagination-* headers (spec 1.6)."""
+    """A search page with X-Pagination-* headers (docs/api.md#conventions)."""
     headers = {}
     if has_more:
         headers["X-Pagination-Next"] = str(offset + limit)

@@ -1,4 +1,4 @@
-"""Run routes (spec 3.4): create, wait, stream, batch, list, get, delete, cancel, join,
+"""Run routes (docs/api.md#runs): create, wait, stream, batch, list, get, delete, cancel, join,
 join-stream and the thread stream. Handlers create rows and join the broker; workers run."""
 
 from __future__ import annotations
@@ -375,7 +375,7 @@ async def thread_stream(
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> Response:
-    """Everything happening on a thread: run events, run ends, state updates (spec 4.7)."""
+    """Everything happening on a thread: run events, run ends, state updates."""
     valid_uuid(thread_id, "thread")
     raw = request.query_params.getlist("stream_modes") + request.query_params.getlist(
         "stream_mode"

@@ -1,6 +1,6 @@
-"""Server-sent events: framing (spec 4.1), heartbeats while idle, and the keep-alive body
-of wait/join (spec 5). Disconnects cancel the generator; `on_close` sees whether the
-stream ended on its own."""
+"""Server-sent events: framing (docs/api.md#sse-framing), heartbeats while idle, and the
+keep-alive body of wait/join (docs/api.md#wait-and-join). Disconnects cancel the generator;
+`on_close` sees whether the stream ended on its own."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ async def _until_disconnect(receive: Receive) -> None:
 
 
 class WaitResponse(Response):
-    """The 200 JSON of wait/join (spec 5): the document alone (with a Content-Length) when
+    """The 200 JSON of wait/join: the document alone (with a Content-Length) when
     it is ready within a heartbeat, else newlines every heartbeat until it is. Plain ASGI:
     a StreamingResponse costs a task group per request, most of which never stream. A
     client that goes away cancels the wait."""

@@ -1,4 +1,4 @@
-"""Store routes (spec 3.6).
+"""Store routes (docs/api.md#store).
 
 Namespace errors are 422 with a JSON `{"detail": ...}` body like every other error, where the
 official server answers in plain text; clients that only look at the status see no change."""

@@ -1,4 +1,4 @@
-"""Health and server information (spec 3.7)."""
+"""Health and server information (docs/api.md#system-routes)."""
 
 from __future__ import annotations
 

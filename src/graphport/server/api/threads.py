@@ -1,4 +1,5 @@
-"""Threads and thread-state routes (spec 3.2, 3.3)."""
+"""Threads and thread-state routes (docs/api.md#threads,
+docs/api.md#thread-state-and-history)."""
 
 from __future__ import annotations
 
@@ -154,7 +155,8 @@ async def update_thread_state(
 @router.get("/{thread_id}/history")
 async def get_thread_history(
     thread_id: str,
-    # default 1, as in the official handler (its openapi says 10; spec 7.7)
+    # default 1, as the official server
+    # (docs/api.md#where-graphport-differs-from-the-official-server)
     limit: int = Query(1, ge=1, le=1000),
     before: str | None = None,
     core: Core = Ctx,

@@ -1,4 +1,4 @@
-"""Server side of custom auth (spec 1.3, 6.15) and the `http` settings (spec 1.1, 1.7):
+"""Server side of custom auth (docs/api.md#auth) and the `http` settings (docs/api.md#conventions):
 `install(app, settings, config)` wires both; `routes.ROUTES` maps every route to what it
 authorizes."""
 

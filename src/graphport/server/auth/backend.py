@@ -29,7 +29,7 @@ from graphport.server.services.caller import Caller
 
 logger = logging.getLogger("graphport.auth")
 
-try:  # users migrating from the reference keep `from langgraph_sdk import Auth`
+try:  # users migrating from the official server keep `from langgraph_sdk import Auth`
     from langgraph_sdk.auth import Auth as SdkAuth
     from langgraph_sdk.auth import types as sdk_types
     from langgraph_sdk.auth.exceptions import HTTPException as SdkHTTPException

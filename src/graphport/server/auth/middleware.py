@@ -28,7 +28,7 @@ INTERNAL_KEY = "graphport.internal"
 
 PUBLIC_PATHS = frozenset(p for (_, p), v in registry.ROUTES.items() if v == registry.PUBLIC)
 
-# Spec 1.7: headers copied into run configs.
+# Headers copied into run configs (docs/api.md#conventions).
 DEFAULT_INCLUDES = ("x-*", "user-agent")
 DEFAULT_EXCLUDES = ("x-api-key", "x-tenant-id", "x-service-key")
 ALWAYS = frozenset({"langsmith-trace"})

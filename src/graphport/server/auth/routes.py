@@ -14,7 +14,7 @@ from typing import Final
 Pair = tuple[str, str]
 
 PUBLIC: Final = "public"
-"""Never authenticated (spec 1.3): health, info, metrics, docs."""
+"""Never authenticated (docs/api.md#system-routes): health, info, metrics, docs."""
 
 _READ: Final = (("threads", "read"),)
 _RUN: Final = (("threads", "create_run"), ("assistants", "read"))

@@ -1,5 +1,5 @@
 """What `langgraph.json` asks of persistence: the long-term store's `index` (semantic
-search) and `ttl`, and the server-wide thread TTL policy (`checkpointer.ttl`, spec 6.11).
+search) and `ttl`, and the server-wide thread TTL policy (`checkpointer.ttl`).
 
 Everything is resolved and checked at start-up, so a typo or a missing embeddings package
 stops the server with a message naming the key instead of failing on the first search."""
@@ -84,7 +84,7 @@ def store_kwargs(config: LangGraphConfig, *, dialect: str) -> dict[str, Any]:
     """`index=` and `ttl=` for the langgraph store on `dialect` ("sqlite" | "postgresql")."""
     section = config.store or {}
     # Always a TTL config: the SQLite store refreshes per-item TTLs on read only when it has
-    # one with `refresh_on_read` set, and the spec's default for that is true.
+    # one with `refresh_on_read` set, and that defaults to true.
     ttl = section.get("ttl") or {}
     if not isinstance(ttl, dict):
         raise ConfigError("langgraph.json: store.ttl must be an object")

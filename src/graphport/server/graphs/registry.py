@@ -38,7 +38,8 @@ __all__ = ["SYSTEM_ASSISTANT_NAMESPACE", "GraphLoadError", "GraphNotFoundError",
 
 logger = logging.getLogger(__name__)
 
-#: uuid5 namespace of the per-graph "system" assistants (spec §1.2); fixed by the official server.
+#: uuid5 namespace of the per-graph "system" assistants (docs/api.md#conventions); the
+#: official server's, so system assistant ids match across servers.
 SYSTEM_ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 
 _DEFAULT_GRAPH_NAME = "LangGraph"

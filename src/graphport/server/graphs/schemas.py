@@ -1,4 +1,4 @@
-"""JSON schemas and the drawable graph served by the assistants routes (spec §2.9, §3.1).
+"""JSON schemas and the drawable graph served by the assistants routes (docs/api.md#assistants).
 
 Pure functions of a graph, possibly CPU-bound: callers run them in a thread. A schema that cannot
 be generated becomes None (Studio then shows a raw JSON editor) instead of failing the request.

@@ -1,4 +1,4 @@
-"""Turn langgraph stream output into protocol events (spec 4.2, 4.3): names, namespacing,
+"""Turn langgraph stream output into protocol events (docs/api.md#stream-modes): names, namespacing,
 and the `messages/*` trio built from message chunks."""
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def _checkpoint(config: Any) -> dict[str, Any] | None:
 
 def debug_checkpoint(payload: Any) -> Any:
     """Debug checkpoint payloads carry Checkpoint objects beside the configs, and subgraph
-    tasks point at their `checkpoint` instead of a `state` config (spec 4.2)."""
+    tasks point at their `checkpoint` instead of a `state` config."""
     if not isinstance(payload, dict):
         return payload
     tasks = []

@@ -51,7 +51,7 @@ _CHECKPOINT_MODES = frozenset({"checkpoints", "debug"})
 
 def uses_checkpointer(kwargs: Mapping[str, Any]) -> bool:
     """Persistent runs always; temporary (stateless, deleted) runs only when they stream
-    checkpoints, since nothing of theirs outlives them (spec 6.4)."""
+    checkpoints, since nothing of theirs outlives them (docs/api.md#stateless-runs)."""
     if not kwargs.get("temporary"):
         return True
     return bool(_CHECKPOINT_MODES & set(kwargs.get("stream_mode") or ()))
@@ -110,7 +110,7 @@ def _context_keys(graph: Any) -> frozenset[str] | None:
 
 
 def graph_context(graph: Any, context: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The run context minus keys the graph's context schema doesn't declare (spec 6.10):
+    """The run context minus keys the graph's context schema doesn't declare:
     configurable is mirrored into context, so unrelated keys must not break a typed context."""
     if not context:
         return None

@@ -25,7 +25,7 @@ class Caller:
     user: Any = None
     permissions: list[str] = field(default_factory=list)
     authorizer: Authorizer = allow_all
-    # Request headers copied into run configs (spec 1.7), set by the api layer.
+    # Request headers copied into run configs, set by the api layer.
     configurable_headers: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -1,4 +1,4 @@
-"""Crons: a stored run-create body fired on a schedule (spec 3.5, 6.13).
+"""Crons: a stored run-create body fired on a schedule (docs/api.md#crons).
 
 Schedules are evaluated on the wall clock of the cron's time zone and stored as UTC, so
 "every day at 09:00 Europe/Paris" keeps meaning 09:00 across DST changes."""
@@ -27,7 +27,7 @@ from graphport.server.services.hygiene import (
 )
 from graphport.server.storage import crons as store
 
-# Run-create fields a cron stores in its payload and may change on PATCH (spec 3.5).
+# Run-create fields a cron stores in its payload and may change on PATCH.
 PATCHABLE_PAYLOAD = (
     "input",
     "metadata",
@@ -139,7 +139,7 @@ def _payload_fields(body: dict[str, Any], keys: tuple[str, ...]) -> dict[str, An
 
 
 def run_body(cron: dict[str, Any]) -> dict[str, Any]:
-    """The run-create body a firing submits (spec 6.13)."""
+    """The run-create body a firing submits."""
     payload = cron["payload"]
     body = {**payload, "metadata": {**cron["metadata"], **(payload.get("metadata") or {})}}
     if cron["thread_id"] is None:
@@ -179,7 +179,7 @@ async def create(
         },
     }
     await caller.authorize("crons", "create", value)
-    # As for runs (spec 6.15), only non-system assistants go through assistants.read.
+    # As for runs (docs/api.md#auth-dsl), only non-system assistants go through assistants.read.
     system = core.registry.is_system_assistant(assistant_id)
     await assistant_service.get(core, SYSTEM if system else caller, assistant_id)
     if thread_id is not None:

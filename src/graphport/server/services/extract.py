@@ -1,4 +1,4 @@
-"""`extract` on thread search (spec 3.2): pull values out of each thread by a dotted path
+"""`extract` on thread search (docs/api.md#threads): pull values out of each thread by a dotted path
 with `[index]` steps (negative allowed), e.g. `values.messages[-1].content`."""
 
 from __future__ import annotations

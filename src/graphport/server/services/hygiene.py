@@ -1,5 +1,5 @@
-"""Input hygiene shared by every write: reserved keys stripped (spec 1.5) and the
-config/context mirror (spec 6.10)."""
+"""Input hygiene shared by every write: reserved keys stripped and the config/context
+mirror (docs/api.md#conventions)."""
 
 from __future__ import annotations
 

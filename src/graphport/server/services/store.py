@@ -1,4 +1,4 @@
-"""The long-term store (spec 3.6): the langgraph store behind an authorization check.
+"""The long-term store (docs/api.md#store): the langgraph store behind an authorization check.
 
 Items live in the langgraph store's own tables (`core.db.store`); this layer validates
 namespaces, lets auth handlers rewrite them, and ANDs an auth filter into searches."""

@@ -90,7 +90,8 @@ runs = Table(
         nullable=False,
     ),
     Column("assistant_id", Id(), nullable=False),
-    # created_at is "not before": request time + after_seconds (spec 2.6).
+    # created_at is "not before": request time + after_seconds
+    # (docs/architecture.md#queue-claim-and-leases).
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("status", String(16), nullable=False),
