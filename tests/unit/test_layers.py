@@ -1,6 +1,6 @@
 """The server's layers import downward only, and no module imports itself back through a
-cycle (docs/architecture.md#layers). Read from the source, so a new upward import fails
-here before it becomes a hidden dependency."""
+cycle (docs/architecture.md#layers-and-import-direction). Read from the source, so a new
+upward import fails here before it becomes a hidden dependency."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ BATCH = 100
 
 @dataclass(frozen=True)
 class CronCreator:
-    """The user a cron's runs execute as (spec 6.13): its creator's identity."""
+    """The user a cron's runs execute as: its creator's identity."""
 
     identity: str
     permissions: list[str] = field(default_factory=list)

@@ -1,5 +1,6 @@
-"""TTL sweeps (spec 6.11), so databases do not grow forever: expired threads are deleted or
-pruned to their latest checkpoint, and expired store items are deleted.
+"""TTL sweeps, so databases do not grow forever (docs/architecture.md#periodic-jobs):
+expired threads are deleted or pruned to their latest checkpoint, and expired store items
+are deleted.
 
 Each sweep is idempotent, so replicas may run it concurrently; a thread with a run in flight
 is left for a later sweep rather than pulled from under its worker."""

@@ -31,7 +31,7 @@ logger = logging.getLogger("graphport.worker")
 
 # How long a cancel for a run with no task here is kept (see `cancel_local`).
 UNCLAIMED_CANCEL_SECONDS = 60.0
-# Exception types whose message is safe to show clients (spec 4.2); others are masked.
+# Exception types whose message is safe to show clients (docs/api.md#errors); others are masked.
 _SHOWN = (
     ValueError,
     TypeError,

@@ -93,7 +93,7 @@ def build_kwargs(
     metadata: dict[str, Any],
     temporary: bool,
 ) -> RunKwargs:
-    """The stored execution request: merged config (spec 6.10) and options."""
+    """The stored execution request: merged config (docs/api.md#runs) and options."""
     run_config = clean_config(body.get("config"))
     run_config, run_context = mirror_config_context(run_config, clean_context(body.get("context")))
     a_config = assistant["config"] or {}
@@ -163,7 +163,7 @@ async def create_run(
         "kwargs": body,
     }
     flt = await caller.authorize("threads", "create_run", value)
-    # Spec 6.15: the assistants.read check applies to non-system assistants only.
+    # docs/api.md#auth-dsl: the assistants.read check applies to non-system assistants only.
     a_flt = None
     if not core.registry.is_system_assistant(assistant_id):
         a_flt = await caller.authorize(
@@ -234,7 +234,7 @@ async def _prepare(
             not stateless and flt is not None and await thread_store.get(conn, thread_id)
         ):
             raise NotFound("Thread or assistant not found.")
-        # Created by the run: the thread starts with the run's metadata (spec 6.14).
+        # Created by the run: the thread starts with the run's metadata.
         thread = thread_service.new_row(
             thread_id,
             {**clean_metadata(config_metadata), **value["metadata"]},
@@ -308,7 +308,7 @@ async def fetch(
 async def list_runs(
     core: Core, caller: Caller, thread_id: str, *, limit: int, offset: int, status: str | None
 ) -> list[dict[str, Any]]:
-    await thread_service.fetch(core, caller, thread_id, "search")  # spec 6.15: runs list
+    await thread_service.fetch(core, caller, thread_id, "search")  # runs inherit thread access
     async with core.db.read() as conn:
         rows = await store.list_for_thread(
             conn, thread_id, limit=limit, offset=offset, status=status
@@ -388,7 +388,7 @@ async def cancel_if_inflight(core: Core, run_id: str, reason: str) -> None:
 
 
 async def join_body(core: Core, run: dict[str, Any]) -> dict[str, Any]:
-    """The final document of wait/join (spec 5), once the run has ended."""
+    """The final document of wait/join (docs/api.md#wait-and-join), once the run has ended."""
     last_values: Any = None
     interrupts: list[Any] = []
     error: Any = None
