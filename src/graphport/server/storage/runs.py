@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, select, update
 
-from graphport.server.storage.common import Conn, row_dict, rows_dicts, update_by_key
+from graphport.server.storage.common import Conn, row_dict, rowcount, rows_dicts, update_by_key
 from graphport.server.storage.schema import runs
 
 INFLIGHT = ("pending", "running")
@@ -80,14 +80,14 @@ async def set_status_if(conn: Conn, run_id: str, expected: tuple[str, ...], **fi
     result = await conn.execute(
         update(runs).where(runs.c.run_id == run_id, runs.c.status.in_(expected)).values(**fields)
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 async def delete_if_status(conn: Conn, run_id: str, expected: tuple[str, ...]) -> bool:
     result = await conn.execute(
         delete(runs).where(runs.c.run_id == run_id, runs.c.status.in_(expected))
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 async def delete_one(conn: Conn, run_id: str) -> None:
@@ -151,7 +151,7 @@ async def claim(
 
 async def next_due(conn: Conn, now: datetime) -> datetime | None:
     """When the next delayed run becomes runnable, if any."""
-    return (await conn.execute(_NEXT_DUE, {"now": now})).scalar()  # type: ignore[no-any-return]
+    return (await conn.execute(_NEXT_DUE, {"now": now})).scalar()
 
 
 async def renew_leases(conn: Conn, owner: str, run_ids: list[str], lease_until: datetime) -> None:
