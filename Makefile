@@ -17,10 +17,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts examples
+	$(BIN)/mypy
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts examples
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py

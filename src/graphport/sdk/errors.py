@@ -169,9 +169,10 @@ def _error_body(response: httpx.Response) -> object | None:
     if not content:
         return None
     try:
-        return orjson.loads(content)
+        body: object = orjson.loads(content)
     except orjson.JSONDecodeError:
         return content.decode(errors="replace")
+    return body
 
 
 def _message(response: httpx.Response, body: object | None) -> str | None:

@@ -45,8 +45,11 @@ class AssistantsClient:
         params: QueryParamTypes | None = None,
     ) -> Assistant:
         """Get an assistant by id."""
-        return await self.http.get(
-            f"/assistants/{quote_path(assistant_id)}", headers=headers, params=params
+        return cast(
+            Assistant,
+            await self.http.get(
+                f"/assistants/{quote_path(assistant_id)}", headers=headers, params=params
+            ),
         )
 
     async def get_graph(
@@ -62,10 +65,13 @@ class AssistantsClient:
         Args:
             xray: Include subgraphs; a number limits how deep.
         """
-        return await self.http.get(
-            f"/assistants/{quote_path(assistant_id)}/graph",
-            params=merge_params({"xray": xray}, params),
-            headers=headers,
+        return cast(
+            dict[str, list[dict[str, Any]]],
+            await self.http.get(
+                f"/assistants/{quote_path(assistant_id)}/graph",
+                params=merge_params({"xray": xray}, params),
+                headers=headers,
+            ),
         )
 
     async def get_schemas(
@@ -76,8 +82,11 @@ class AssistantsClient:
         params: QueryParamTypes | None = None,
     ) -> GraphSchema:
         """Get the JSON schemas of an assistant's graph."""
-        return await self.http.get(
-            f"/assistants/{quote_path(assistant_id)}/schemas", headers=headers, params=params
+        return cast(
+            GraphSchema,
+            await self.http.get(
+                f"/assistants/{quote_path(assistant_id)}/schemas", headers=headers, params=params
+            ),
         )
 
     async def get_subgraphs(
@@ -98,8 +107,11 @@ class AssistantsClient:
         path = f"/assistants/{quote_path(assistant_id)}/subgraphs"
         if namespace is not None:
             path += f"/{quote_path(namespace)}"
-        return await self.http.get(
-            path, params=merge_params({"recurse": recurse}, params), headers=headers
+        return cast(
+            Subgraphs,
+            await self.http.get(
+                path, params=merge_params({"recurse": recurse}, params), headers=headers
+            ),
         )
 
     async def create(
@@ -137,7 +149,10 @@ class AssistantsClient:
             name=name,
             description=description,
         )
-        return await self.http.post("/assistants", json=body, headers=headers, params=params)
+        return cast(
+            Assistant,
+            await self.http.post("/assistants", json=body, headers=headers, params=params),
+        )
 
     async def update(
         self,
@@ -162,8 +177,11 @@ class AssistantsClient:
             body["config"] = config
         if context is not None:
             body["context"] = context
-        return await self.http.patch(
-            f"/assistants/{quote_path(assistant_id)}", json=body, headers=headers, params=params
+        return cast(
+            Assistant,
+            await self.http.patch(
+                f"/assistants/{quote_path(assistant_id)}", json=body, headers=headers, params=params
+            ),
         )
 
     async def delete(
@@ -286,7 +304,10 @@ class AssistantsClient:
     ) -> int:
         """Count the assistants matching the filters (as in `search`)."""
         body = truthy(metadata=metadata, graph_id=graph_id, name=name)
-        return await self.http.post("/assistants/count", json=body, headers=headers, params=params)
+        return cast(
+            int,
+            await self.http.post("/assistants/count", json=body, headers=headers, params=params),
+        )
 
     async def get_versions(
         self,
@@ -300,11 +321,14 @@ class AssistantsClient:
     ) -> list[AssistantVersion]:
         """List the versions of an assistant, newest first, optionally filtered by metadata."""
         body = {"limit": limit, "offset": offset} | truthy(metadata=metadata)
-        return await self.http.post(
-            f"/assistants/{quote_path(assistant_id)}/versions",
-            json=body,
-            headers=headers,
-            params=params,
+        return cast(
+            list[AssistantVersion],
+            await self.http.post(
+                f"/assistants/{quote_path(assistant_id)}/versions",
+                json=body,
+                headers=headers,
+                params=params,
+            ),
         )
 
     async def set_latest(
@@ -316,9 +340,12 @@ class AssistantsClient:
         params: QueryParamTypes | None = None,
     ) -> Assistant:
         """Make `version` the version of the assistant that runs use."""
-        return await self.http.post(
-            f"/assistants/{quote_path(assistant_id)}/latest",
-            json={"version": version},
-            headers=headers,
-            params=params,
+        return cast(
+            Assistant,
+            await self.http.post(
+                f"/assistants/{quote_path(assistant_id)}/latest",
+                json={"version": version},
+                headers=headers,
+                params=params,
+            ),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, cast
 
 from graphport.sdk._async.http import HttpClient
 from graphport.sdk._shared.payloads import cron_body, not_none, truthy
@@ -91,11 +91,14 @@ class CronClient:
             stream_resumable=stream_resumable,
             durability=durability,
         )
-        return await self.http.post(
-            f"/threads/{quote_path(thread_id)}/runs/crons",
-            json=body,
-            headers=headers,
-            params=params,
+        return cast(
+            Cron,
+            await self.http.post(
+                f"/threads/{quote_path(thread_id)}/runs/crons",
+                json=body,
+                headers=headers,
+                params=params,
+            ),
         )
 
     async def create(
@@ -150,7 +153,9 @@ class CronClient:
             stream_resumable=stream_resumable,
             durability=durability,
         )
-        return await self.http.post("/runs/crons", json=body, headers=headers, params=params)
+        return cast(
+            Cron, await self.http.post("/runs/crons", json=body, headers=headers, params=params)
+        )
 
     async def delete(
         self,
@@ -208,8 +213,11 @@ class CronClient:
             stream_resumable=stream_resumable,
             durability=durability,
         )
-        return await self.http.patch(
-            f"/runs/crons/{quote_path(cron_id)}", json=body, headers=headers, params=params
+        return cast(
+            Cron,
+            await self.http.patch(
+                f"/runs/crons/{quote_path(cron_id)}", json=body, headers=headers, params=params
+            ),
         )
 
     async def search(
@@ -247,7 +255,10 @@ class CronClient:
             limit=limit,
             offset=offset,
         ) | truthy(metadata=metadata, sort_by=sort_by, sort_order=sort_order, select=select)
-        return await self.http.post("/runs/crons/search", json=body, headers=headers, params=params)
+        return cast(
+            list[Cron],
+            await self.http.post("/runs/crons/search", json=body, headers=headers, params=params),
+        )
 
     async def count(
         self,
@@ -260,4 +271,7 @@ class CronClient:
     ) -> int:
         """Count the crons matching the filters (as in `search`)."""
         body = truthy(assistant_id=assistant_id, thread_id=thread_id, metadata=metadata)
-        return await self.http.post("/runs/crons/count", json=body, headers=headers, params=params)
+        return cast(
+            int,
+            await self.http.post("/runs/crons/count", json=body, headers=headers, params=params),
+        )

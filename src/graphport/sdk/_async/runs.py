@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any, Literal, overload
+from typing import Any, Literal, cast, overload
 
 from graphport.sdk._async.http import HttpClient
 from graphport.sdk._shared.parts import to_v2
 from graphport.sdk._shared.payloads import (
+    WaitResult,
     check_run_result,
     not_none,
     run_body,
@@ -261,35 +262,38 @@ class RunsClient:
         Follow it with `join_stream` or `join`. `stream_mode` and `stream_subgraphs` choose what
         a later `join_stream` can see. Other parameters are described on `RunsClient`.
         """
-        return await self.http.post(
-            runs_path(thread_id or None),
-            json=run_body(
-                assistant_id=assistant_id,
-                input=input,
-                command=command,
-                stream_mode=stream_mode,
-                stream_subgraphs=stream_subgraphs,
-                stream_resumable=stream_resumable,
-                metadata=metadata,
-                config=config,
-                context=context,
-                checkpoint=checkpoint,
-                checkpoint_id=checkpoint_id,
-                checkpoint_during=checkpoint_during,
-                interrupt_before=interrupt_before,
-                interrupt_after=interrupt_after,
-                webhook=webhook,
-                multitask_strategy=multitask_strategy,
-                if_not_exists=if_not_exists,
-                on_completion=on_completion,
-                after_seconds=after_seconds,
-                langsmith_tracing=langsmith_tracing,
-                durability=durability,
-                strict_resume=strict_resume,
+        return cast(
+            Run,
+            await self.http.post(
+                runs_path(thread_id or None),
+                json=run_body(
+                    assistant_id=assistant_id,
+                    input=input,
+                    command=command,
+                    stream_mode=stream_mode,
+                    stream_subgraphs=stream_subgraphs,
+                    stream_resumable=stream_resumable,
+                    metadata=metadata,
+                    config=config,
+                    context=context,
+                    checkpoint=checkpoint,
+                    checkpoint_id=checkpoint_id,
+                    checkpoint_during=checkpoint_during,
+                    interrupt_before=interrupt_before,
+                    interrupt_after=interrupt_after,
+                    webhook=webhook,
+                    multitask_strategy=multitask_strategy,
+                    if_not_exists=if_not_exists,
+                    on_completion=on_completion,
+                    after_seconds=after_seconds,
+                    langsmith_tracing=langsmith_tracing,
+                    durability=durability,
+                    strict_resume=strict_resume,
+                ),
+                params=params,
+                headers=headers,
+                on_response=run_created_hook(on_run_created),
             ),
-            params=params,
-            headers=headers,
-            on_response=run_created_hook(on_run_created),
         )
 
     async def create_batch(
@@ -301,7 +305,10 @@ class RunsClient:
     ) -> builtins.list[Run]:
         """Create several stateless background runs in one request."""
         body = [not_none(**payload) for payload in payloads]
-        return await self.http.post("/runs/batch", json=body, headers=headers, params=params)
+        return cast(
+            builtins.list[Run],
+            await self.http.post("/runs/batch", json=body, headers=headers, params=params),
+        )
 
     async def wait(
         self,
@@ -341,34 +348,37 @@ class RunsClient:
         Args:
             on_disconnect: `"cancel"` the run if the request is abandoned, or `"continue"`.
         """
-        result = await self.http.request_reconnect(
-            runs_path(thread_id, "/wait"),
-            "POST",
-            json=run_body(
-                assistant_id=assistant_id,
-                input=input,
-                command=command,
-                metadata=metadata,
-                config=config,
-                context=context,
-                checkpoint=checkpoint,
-                checkpoint_id=checkpoint_id,
-                checkpoint_during=checkpoint_during,
-                interrupt_before=interrupt_before,
-                interrupt_after=interrupt_after,
-                webhook=webhook,
-                on_disconnect=on_disconnect,
-                on_completion=on_completion,
-                multitask_strategy=multitask_strategy,
-                if_not_exists=if_not_exists,
-                after_seconds=after_seconds,
-                langsmith_tracing=langsmith_tracing,
-                durability=durability,
-                strict_resume=strict_resume,
+        result = cast(
+            WaitResult,
+            await self.http.request_reconnect(
+                runs_path(thread_id, "/wait"),
+                "POST",
+                json=run_body(
+                    assistant_id=assistant_id,
+                    input=input,
+                    command=command,
+                    metadata=metadata,
+                    config=config,
+                    context=context,
+                    checkpoint=checkpoint,
+                    checkpoint_id=checkpoint_id,
+                    checkpoint_during=checkpoint_during,
+                    interrupt_before=interrupt_before,
+                    interrupt_after=interrupt_after,
+                    webhook=webhook,
+                    on_disconnect=on_disconnect,
+                    on_completion=on_completion,
+                    multitask_strategy=multitask_strategy,
+                    if_not_exists=if_not_exists,
+                    after_seconds=after_seconds,
+                    langsmith_tracing=langsmith_tracing,
+                    durability=durability,
+                    strict_resume=strict_resume,
+                ),
+                params=params,
+                headers=headers,
+                on_response=run_created_hook(on_run_created),
             ),
-            params=params,
-            headers=headers,
-            on_response=run_created_hook(on_run_created),
         )
         return check_run_result(result, raise_error)
 
@@ -392,8 +402,11 @@ class RunsClient:
             select: Fields to return.
         """
         own = {"limit": limit, "offset": offset} | not_none(status=status, select=select or None)
-        return await self.http.get(
-            runs_path(thread_id), params=merge_params(own, params), headers=headers
+        return cast(
+            builtins.list[Run],
+            await self.http.get(
+                runs_path(thread_id), params=merge_params(own, params), headers=headers
+            ),
         )
 
     async def get(
@@ -405,7 +418,9 @@ class RunsClient:
         params: QueryParamTypes | None = None,
     ) -> Run:
         """Get a run."""
-        return await self.http.get(run_path(thread_id, run_id), headers=headers, params=params)
+        return cast(
+            Run, await self.http.get(run_path(thread_id, run_id), headers=headers, params=params)
+        )
 
     async def cancel(
         self,
@@ -457,8 +472,11 @@ class RunsClient:
         params: QueryParamTypes | None = None,
     ) -> dict[str, Any]:
         """Wait for a run to finish; return its final state (see `wait` for its shape)."""
-        return await self.http.request_reconnect(
-            run_path(thread_id, run_id, "/join"), "GET", headers=headers, params=params
+        return cast(
+            dict[str, Any],
+            await self.http.request_reconnect(
+                run_path(thread_id, run_id, "/join"), "GET", headers=headers, params=params
+            ),
         )
 
     def join_stream(

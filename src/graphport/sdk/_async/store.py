@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from graphport.sdk._async.http import HttpClient
 from graphport.sdk._shared.payloads import check_namespace, not_none
@@ -66,8 +66,9 @@ class StoreClient:
         own = not_none(
             namespace=".".join(check_namespace(namespace)), key=key, refresh_ttl=refresh_ttl
         )
-        return await self.http.get(
-            "/store/items", params=merge_params(own, params), headers=headers
+        return cast(
+            Item | None,
+            await self.http.get("/store/items", params=merge_params(own, params), headers=headers),
         )
 
     async def delete_item(
@@ -115,8 +116,9 @@ class StoreClient:
             query=query,
             refresh_ttl=refresh_ttl,
         )
-        return await self.http.post(
-            "/store/items/search", json=body, headers=headers, params=params
+        return cast(
+            SearchItemsResponse,
+            await self.http.post("/store/items/search", json=body, headers=headers, params=params),
         )
 
     async def list_namespaces(
@@ -139,4 +141,7 @@ class StoreClient:
         body = not_none(
             prefix=prefix, suffix=suffix, max_depth=max_depth, limit=limit, offset=offset
         )
-        return await self.http.post("/store/namespaces", json=body, headers=headers, params=params)
+        return cast(
+            ListNamespaceResponse,
+            await self.http.post("/store/namespaces", json=body, headers=headers, params=params),
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from graphport.sdk._async.http import HttpClient
 from graphport.sdk._shared.payloads import supersteps_body, truthy, ttl_body
@@ -54,8 +54,13 @@ class ThreadsClient:
             include: Extra fields to return; `"ttl"` is the one servers know.
         """
         own = {"include": ",".join(include)} if include else None
-        return await self.http.get(
-            f"/threads/{quote_path(thread_id)}", headers=headers, params=merge_params(own, params)
+        return cast(
+            Thread,
+            await self.http.get(
+                f"/threads/{quote_path(thread_id)}",
+                headers=headers,
+                params=merge_params(own, params),
+            ),
         )
 
     async def create(
@@ -91,7 +96,9 @@ class ThreadsClient:
         )
         if ttl is not None:
             body["ttl"] = ttl_body(ttl)
-        return await self.http.post("/threads", json=body, headers=headers, params=params)
+        return cast(
+            Thread, await self.http.post("/threads", json=body, headers=headers, params=params)
+        )
 
     async def update(
         self,
@@ -114,8 +121,11 @@ class ThreadsClient:
             body["ttl"] = ttl_body(ttl)
         if return_minimal:
             headers = {"Prefer": "return=minimal", **(headers or {})}
-        return await self.http.patch(
-            f"/threads/{quote_path(thread_id)}", json=body, headers=headers, params=params
+        return cast(
+            Thread | None,
+            await self.http.patch(
+                f"/threads/{quote_path(thread_id)}", json=body, headers=headers, params=params
+            ),
         )
 
     async def delete(
@@ -169,7 +179,10 @@ class ThreadsClient:
             select=select,
             extract=extract,
         )
-        return await self.http.post("/threads/search", json=body, headers=headers, params=params)
+        return cast(
+            list[Thread],
+            await self.http.post("/threads/search", json=body, headers=headers, params=params),
+        )
 
     async def count(
         self,
@@ -182,7 +195,9 @@ class ThreadsClient:
     ) -> int:
         """Count the threads matching the filters (as in `search`)."""
         body = truthy(metadata=metadata, values=values, status=status)
-        return await self.http.post("/threads/count", json=body, headers=headers, params=params)
+        return cast(
+            int, await self.http.post("/threads/count", json=body, headers=headers, params=params)
+        )
 
     async def copy(
         self,
@@ -192,8 +207,11 @@ class ThreadsClient:
         params: QueryParamTypes | None = None,
     ) -> Thread:
         """Copy a thread with its history; return the new thread."""
-        return await self.http.post(
-            f"/threads/{quote_path(thread_id)}/copy", headers=headers, params=params
+        return cast(
+            Thread,
+            await self.http.post(
+                f"/threads/{quote_path(thread_id)}/copy", headers=headers, params=params
+            ),
         )
 
     async def prune(
@@ -212,7 +230,10 @@ class ThreadsClient:
         body: dict[str, Any] = {"thread_ids": thread_ids}
         if strategy != "delete":
             body["strategy"] = strategy
-        return await self.http.post("/threads/prune", json=body, headers=headers, params=params)
+        return cast(
+            dict[str, Any],
+            await self.http.post("/threads/prune", json=body, headers=headers, params=params),
+        )
 
     async def get_state(
         self,
@@ -234,13 +255,19 @@ class ThreadsClient:
         path = f"/threads/{quote_path(thread_id)}/state"
         if checkpoint:
             body = {"checkpoint": checkpoint, "subgraphs": subgraphs} | truthy(select=select)
-            return await self.http.post(
-                f"{path}/checkpoint", json=body, headers=headers, params=params
+            return cast(
+                ThreadState,
+                await self.http.post(
+                    f"{path}/checkpoint", json=body, headers=headers, params=params
+                ),
             )
         if checkpoint_id:
             path += f"/{quote_path(checkpoint_id)}"
         own = {"subgraphs": subgraphs} | truthy(select=select)
-        return await self.http.get(path, params=merge_params(own, params), headers=headers)
+        return cast(
+            ThreadState,
+            await self.http.get(path, params=merge_params(own, params), headers=headers),
+        )
 
     async def update_state(
         self,
@@ -262,8 +289,11 @@ class ThreadsClient:
         body = {"values": values} | truthy(
             checkpoint_id=checkpoint_id, checkpoint=checkpoint, as_node=as_node
         )
-        return await self.http.post(
-            f"/threads/{quote_path(thread_id)}/state", json=body, headers=headers, params=params
+        return cast(
+            ThreadUpdateStateResponse,
+            await self.http.post(
+                f"/threads/{quote_path(thread_id)}/state", json=body, headers=headers, params=params
+            ),
         )
 
     async def get_history(
@@ -290,8 +320,14 @@ class ThreadsClient:
         body = {"limit": limit} | truthy(
             before=before, metadata=metadata, checkpoint=checkpoint, select=select
         )
-        return await self.http.post(
-            f"/threads/{quote_path(thread_id)}/history", json=body, headers=headers, params=params
+        return cast(
+            list[ThreadState],
+            await self.http.post(
+                f"/threads/{quote_path(thread_id)}/history",
+                json=body,
+                headers=headers,
+                params=params,
+            ),
         )
 
     async def join_stream(

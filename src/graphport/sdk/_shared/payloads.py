@@ -74,7 +74,11 @@ def run_created_hook(
     return on_response
 
 
-def check_run_result(result: Any, raise_error: bool) -> Any:
+WaitResult = list[dict[str, Any]] | dict[str, Any]
+"""What a wait or join returns: the run's final state values (a list for list-valued state)."""
+
+
+def check_run_result(result: WaitResult, raise_error: bool) -> WaitResult:
     """Raise `RunError` for a wait result that reports a failed run, when asked to."""
     error = result.get("__error__") if isinstance(result, dict) else None
     if raise_error and isinstance(error, dict):

@@ -24,7 +24,7 @@ class Backoff:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number `attempt` (0-based)."""
-        delay = min(self.cap, self.base * 2**attempt)
+        delay = min(self.cap, self.base * 2.0**attempt)
         return delay + random.uniform(0, delay * self.jitter)
 
 

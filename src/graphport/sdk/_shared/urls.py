@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -58,7 +58,7 @@ def run_url_of_stream(stream_url: str) -> str | None:
     """`…/runs/{run_id}/stream` → `…/runs/{run_id}`, the run whose status tells if it is done."""
     parts = urlsplit(stream_url)
     if match := _RUN_STREAM_PATH.fullmatch(parts.path):
-        return urlunsplit((parts.scheme, parts.netloc, match[1], "", ""))
+        return parts._replace(path=match[1], query="", fragment="").geturl()
     return None
 
 

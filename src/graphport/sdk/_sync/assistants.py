@@ -46,8 +46,11 @@ class SyncAssistantsClient:
         params: QueryParamTypes | None = None,
     ) -> Assistant:
         """Get an assistant by id."""
-        return self.http.get(
-            f"/assistants/{quote_path(assistant_id)}", headers=headers, params=params
+        return cast(
+            Assistant,
+            self.http.get(
+                f"/assistants/{quote_path(assistant_id)}", headers=headers, params=params
+            ),
         )
 
     def get_graph(
@@ -63,10 +66,13 @@ class SyncAssistantsClient:
         Args:
             xray: Include subgraphs; a number limits how deep.
         """
-        return self.http.get(
-            f"/assistants/{quote_path(assistant_id)}/graph",
-            params=merge_params({"xray": xray}, params),
-            headers=headers,
+        return cast(
+            dict[str, list[dict[str, Any]]],
+            self.http.get(
+                f"/assistants/{quote_path(assistant_id)}/graph",
+                params=merge_params({"xray": xray}, params),
+                headers=headers,
+            ),
         )
 
     def get_schemas(
@@ -77,8 +83,11 @@ class SyncAssistantsClient:
         params: QueryParamTypes | None = None,
     ) -> GraphSchema:
         """Get the JSON schemas of an assistant's graph."""
-        return self.http.get(
-            f"/assistants/{quote_path(assistant_id)}/schemas", headers=headers, params=params
+        return cast(
+            GraphSchema,
+            self.http.get(
+                f"/assistants/{quote_path(assistant_id)}/schemas", headers=headers, params=params
+            ),
         )
 
     def get_subgraphs(
@@ -99,8 +108,11 @@ class SyncAssistantsClient:
         path = f"/assistants/{quote_path(assistant_id)}/subgraphs"
         if namespace is not None:
             path += f"/{quote_path(namespace)}"
-        return self.http.get(
-            path, params=merge_params({"recurse": recurse}, params), headers=headers
+        return cast(
+            Subgraphs,
+            self.http.get(
+                path, params=merge_params({"recurse": recurse}, params), headers=headers
+            ),
         )
 
     def create(
@@ -138,7 +150,10 @@ class SyncAssistantsClient:
             name=name,
             description=description,
         )
-        return self.http.post("/assistants", json=body, headers=headers, params=params)
+        return cast(
+            Assistant,
+            self.http.post("/assistants", json=body, headers=headers, params=params),
+        )
 
     def update(
         self,
@@ -163,8 +178,11 @@ class SyncAssistantsClient:
             body["config"] = config
         if context is not None:
             body["context"] = context
-        return self.http.patch(
-            f"/assistants/{quote_path(assistant_id)}", json=body, headers=headers, params=params
+        return cast(
+            Assistant,
+            self.http.patch(
+                f"/assistants/{quote_path(assistant_id)}", json=body, headers=headers, params=params
+            ),
         )
 
     def delete(
@@ -287,7 +305,10 @@ class SyncAssistantsClient:
     ) -> int:
         """Count the assistants matching the filters (as in `search`)."""
         body = truthy(metadata=metadata, graph_id=graph_id, name=name)
-        return self.http.post("/assistants/count", json=body, headers=headers, params=params)
+        return cast(
+            int,
+            self.http.post("/assistants/count", json=body, headers=headers, params=params),
+        )
 
     def get_versions(
         self,
@@ -301,11 +322,14 @@ class SyncAssistantsClient:
     ) -> list[AssistantVersion]:
         """List the versions of an assistant, newest first, optionally filtered by metadata."""
         body = {"limit": limit, "offset": offset} | truthy(metadata=metadata)
-        return self.http.post(
-            f"/assistants/{quote_path(assistant_id)}/versions",
-            json=body,
-            headers=headers,
-            params=params,
+        return cast(
+            list[AssistantVersion],
+            self.http.post(
+                f"/assistants/{quote_path(assistant_id)}/versions",
+                json=body,
+                headers=headers,
+                params=params,
+            ),
         )
 
     def set_latest(
@@ -317,9 +341,12 @@ class SyncAssistantsClient:
         params: QueryParamTypes | None = None,
     ) -> Assistant:
         """Make `version` the version of the assistant that runs use."""
-        return self.http.post(
-            f"/assistants/{quote_path(assistant_id)}/latest",
-            json={"version": version},
-            headers=headers,
-            params=params,
+        return cast(
+            Assistant,
+            self.http.post(
+                f"/assistants/{quote_path(assistant_id)}/latest",
+                json={"version": version},
+                headers=headers,
+                params=params,
+            ),
         )

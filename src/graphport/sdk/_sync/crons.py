@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, cast
 
 from graphport.sdk._sync.http import SyncHttpClient
 from graphport.sdk._shared.payloads import cron_body, not_none, truthy
@@ -92,11 +92,14 @@ class SyncCronClient:
             stream_resumable=stream_resumable,
             durability=durability,
         )
-        return self.http.post(
-            f"/threads/{quote_path(thread_id)}/runs/crons",
-            json=body,
-            headers=headers,
-            params=params,
+        return cast(
+            Cron,
+            self.http.post(
+                f"/threads/{quote_path(thread_id)}/runs/crons",
+                json=body,
+                headers=headers,
+                params=params,
+            ),
         )
 
     def create(
@@ -151,7 +154,9 @@ class SyncCronClient:
             stream_resumable=stream_resumable,
             durability=durability,
         )
-        return self.http.post("/runs/crons", json=body, headers=headers, params=params)
+        return cast(
+            Cron, self.http.post("/runs/crons", json=body, headers=headers, params=params)
+        )
 
     def delete(
         self,
@@ -209,8 +214,11 @@ class SyncCronClient:
             stream_resumable=stream_resumable,
             durability=durability,
         )
-        return self.http.patch(
-            f"/runs/crons/{quote_path(cron_id)}", json=body, headers=headers, params=params
+        return cast(
+            Cron,
+            self.http.patch(
+                f"/runs/crons/{quote_path(cron_id)}", json=body, headers=headers, params=params
+            ),
         )
 
     def search(
@@ -248,7 +256,10 @@ class SyncCronClient:
             limit=limit,
             offset=offset,
         ) | truthy(metadata=metadata, sort_by=sort_by, sort_order=sort_order, select=select)
-        return self.http.post("/runs/crons/search", json=body, headers=headers, params=params)
+        return cast(
+            list[Cron],
+            self.http.post("/runs/crons/search", json=body, headers=headers, params=params),
+        )
 
     def count(
         self,
@@ -261,4 +272,7 @@ class SyncCronClient:
     ) -> int:
         """Count the crons matching the filters (as in `search`)."""
         body = truthy(assistant_id=assistant_id, thread_id=thread_id, metadata=metadata)
-        return self.http.post("/runs/crons/count", json=body, headers=headers, params=params)
+        return cast(
+            int,
+            self.http.post("/runs/crons/count", json=body, headers=headers, params=params),
+        )

@@ -30,6 +30,9 @@ ResponseHook = Callable[[httpx.Response], None]
 class SyncHttpClient:
     """Sends the resource clients' requests and maps error statuses to typed errors.
 
+    Bodies come back as decoded JSON (`Any`): the resource clients `cast` them to the
+    `TypedDict` the API documents for the route; nothing is validated at run time.
+
     Attributes:
         client: The underlying httpx client (base URL, default headers, transport).
         retry: When ordinary requests are retried (see `RetryPolicy`).

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator, Callable, Mapping, Sequence
-from typing import Any, Literal, overload
+from typing import Any, Literal, cast, overload
 
 from graphport.sdk._sync.http import SyncHttpClient
 from graphport.sdk._shared.parts import to_v2
 from graphport.sdk._shared.payloads import (
+    WaitResult,
     check_run_result,
     not_none,
     run_body,
@@ -262,35 +263,38 @@ class SyncRunsClient:
         Follow it with `join_stream` or `join`. `stream_mode` and `stream_subgraphs` choose what
         a later `join_stream` can see. Other parameters are described on `SyncRunsClient`.
         """
-        return self.http.post(
-            runs_path(thread_id or None),
-            json=run_body(
-                assistant_id=assistant_id,
-                input=input,
-                command=command,
-                stream_mode=stream_mode,
-                stream_subgraphs=stream_subgraphs,
-                stream_resumable=stream_resumable,
-                metadata=metadata,
-                config=config,
-                context=context,
-                checkpoint=checkpoint,
-                checkpoint_id=checkpoint_id,
-                checkpoint_during=checkpoint_during,
-                interrupt_before=interrupt_before,
-                interrupt_after=interrupt_after,
-                webhook=webhook,
-                multitask_strategy=multitask_strategy,
-                if_not_exists=if_not_exists,
-                on_completion=on_completion,
-                after_seconds=after_seconds,
-                langsmith_tracing=langsmith_tracing,
-                durability=durability,
-                strict_resume=strict_resume,
+        return cast(
+            Run,
+            self.http.post(
+                runs_path(thread_id or None),
+                json=run_body(
+                    assistant_id=assistant_id,
+                    input=input,
+                    command=command,
+                    stream_mode=stream_mode,
+                    stream_subgraphs=stream_subgraphs,
+                    stream_resumable=stream_resumable,
+                    metadata=metadata,
+                    config=config,
+                    context=context,
+                    checkpoint=checkpoint,
+                    checkpoint_id=checkpoint_id,
+                    checkpoint_during=checkpoint_during,
+                    interrupt_before=interrupt_before,
+                    interrupt_after=interrupt_after,
+                    webhook=webhook,
+                    multitask_strategy=multitask_strategy,
+                    if_not_exists=if_not_exists,
+                    on_completion=on_completion,
+                    after_seconds=after_seconds,
+                    langsmith_tracing=langsmith_tracing,
+                    durability=durability,
+                    strict_resume=strict_resume,
+                ),
+                params=params,
+                headers=headers,
+                on_response=run_created_hook(on_run_created),
             ),
-            params=params,
-            headers=headers,
-            on_response=run_created_hook(on_run_created),
         )
 
     def create_batch(
@@ -302,7 +306,10 @@ class SyncRunsClient:
     ) -> builtins.list[Run]:
         """Create several stateless background runs in one request."""
         body = [not_none(**payload) for payload in payloads]
-        return self.http.post("/runs/batch", json=body, headers=headers, params=params)
+        return cast(
+            builtins.list[Run],
+            self.http.post("/runs/batch", json=body, headers=headers, params=params),
+        )
 
     def wait(
         self,
@@ -342,34 +349,37 @@ class SyncRunsClient:
         Args:
             on_disconnect: `"cancel"` the run if the request is abandoned, or `"continue"`.
         """
-        result = self.http.request_reconnect(
-            runs_path(thread_id, "/wait"),
-            "POST",
-            json=run_body(
-                assistant_id=assistant_id,
-                input=input,
-                command=command,
-                metadata=metadata,
-                config=config,
-                context=context,
-                checkpoint=checkpoint,
-                checkpoint_id=checkpoint_id,
-                checkpoint_during=checkpoint_during,
-                interrupt_before=interrupt_before,
-                interrupt_after=interrupt_after,
-                webhook=webhook,
-                on_disconnect=on_disconnect,
-                on_completion=on_completion,
-                multitask_strategy=multitask_strategy,
-                if_not_exists=if_not_exists,
-                after_seconds=after_seconds,
-                langsmith_tracing=langsmith_tracing,
-                durability=durability,
-                strict_resume=strict_resume,
+        result = cast(
+            WaitResult,
+            self.http.request_reconnect(
+                runs_path(thread_id, "/wait"),
+                "POST",
+                json=run_body(
+                    assistant_id=assistant_id,
+                    input=input,
+                    command=command,
+                    metadata=metadata,
+                    config=config,
+                    context=context,
+                    checkpoint=checkpoint,
+                    checkpoint_id=checkpoint_id,
+                    checkpoint_during=checkpoint_during,
+                    interrupt_before=interrupt_before,
+                    interrupt_after=interrupt_after,
+                    webhook=webhook,
+                    on_disconnect=on_disconnect,
+                    on_completion=on_completion,
+                    multitask_strategy=multitask_strategy,
+                    if_not_exists=if_not_exists,
+                    after_seconds=after_seconds,
+                    langsmith_tracing=langsmith_tracing,
+                    durability=durability,
+                    strict_resume=strict_resume,
+                ),
+                params=params,
+                headers=headers,
+                on_response=run_created_hook(on_run_created),
             ),
-            params=params,
-            headers=headers,
-            on_response=run_created_hook(on_run_created),
         )
         return check_run_result(result, raise_error)
 
@@ -393,8 +403,11 @@ class SyncRunsClient:
             select: Fields to return.
         """
         own = {"limit": limit, "offset": offset} | not_none(status=status, select=select or None)
-        return self.http.get(
-            runs_path(thread_id), params=merge_params(own, params), headers=headers
+        return cast(
+            builtins.list[Run],
+            self.http.get(
+                runs_path(thread_id), params=merge_params(own, params), headers=headers
+            ),
         )
 
     def get(
@@ -406,7 +419,9 @@ class SyncRunsClient:
         params: QueryParamTypes | None = None,
     ) -> Run:
         """Get a run."""
-        return self.http.get(run_path(thread_id, run_id), headers=headers, params=params)
+        return cast(
+            Run, self.http.get(run_path(thread_id, run_id), headers=headers, params=params)
+        )
 
     def cancel(
         self,
@@ -458,8 +473,11 @@ class SyncRunsClient:
         params: QueryParamTypes | None = None,
     ) -> dict[str, Any]:
         """Wait for a run to finish; return its final state (see `wait` for its shape)."""
-        return self.http.request_reconnect(
-            run_path(thread_id, run_id, "/join"), "GET", headers=headers, params=params
+        return cast(
+            dict[str, Any],
+            self.http.request_reconnect(
+                run_path(thread_id, run_id, "/join"), "GET", headers=headers, params=params
+            ),
         )
 
     def join_stream(

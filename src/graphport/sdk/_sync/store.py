@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from graphport.sdk._sync.http import SyncHttpClient
 from graphport.sdk._shared.payloads import check_namespace, not_none
@@ -67,8 +67,9 @@ class SyncStoreClient:
         own = not_none(
             namespace=".".join(check_namespace(namespace)), key=key, refresh_ttl=refresh_ttl
         )
-        return self.http.get(
-            "/store/items", params=merge_params(own, params), headers=headers
+        return cast(
+            Item | None,
+            self.http.get("/store/items", params=merge_params(own, params), headers=headers),
         )
 
     def delete_item(
@@ -116,8 +117,9 @@ class SyncStoreClient:
             query=query,
             refresh_ttl=refresh_ttl,
         )
-        return self.http.post(
-            "/store/items/search", json=body, headers=headers, params=params
+        return cast(
+            SearchItemsResponse,
+            self.http.post("/store/items/search", json=body, headers=headers, params=params),
         )
 
     def list_namespaces(
@@ -140,4 +142,7 @@ class SyncStoreClient:
         body = not_none(
             prefix=prefix, suffix=suffix, max_depth=max_depth, limit=limit, offset=offset
         )
-        return self.http.post("/store/namespaces", json=body, headers=headers, params=params)
+        return cast(
+            ListNamespaceResponse,
+            self.http.post("/store/namespaces", json=body, headers=headers, params=params),
+        )

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from graphport.sdk._sync.http import SyncHttpClient
 from graphport.sdk._shared.payloads import supersteps_body, truthy, ttl_body
@@ -55,8 +55,13 @@ class SyncThreadsClient:
             include: Extra fields to return; `"ttl"` is the one servers know.
         """
         own = {"include": ",".join(include)} if include else None
-        return self.http.get(
-            f"/threads/{quote_path(thread_id)}", headers=headers, params=merge_params(own, params)
+        return cast(
+            Thread,
+            self.http.get(
+                f"/threads/{quote_path(thread_id)}",
+                headers=headers,
+                params=merge_params(own, params),
+            ),
         )
 
     def create(
@@ -92,7 +97,9 @@ class SyncThreadsClient:
         )
         if ttl is not None:
             body["ttl"] = ttl_body(ttl)
-        return self.http.post("/threads", json=body, headers=headers, params=params)
+        return cast(
+            Thread, self.http.post("/threads", json=body, headers=headers, params=params)
+        )
 
     def update(
         self,
@@ -115,8 +122,11 @@ class SyncThreadsClient:
             body["ttl"] = ttl_body(ttl)
         if return_minimal:
             headers = {"Prefer": "return=minimal", **(headers or {})}
-        return self.http.patch(
-            f"/threads/{quote_path(thread_id)}", json=body, headers=headers, params=params
+        return cast(
+            Thread | None,
+            self.http.patch(
+                f"/threads/{quote_path(thread_id)}", json=body, headers=headers, params=params
+            ),
         )
 
     def delete(
@@ -170,7 +180,10 @@ class SyncThreadsClient:
             select=select,
             extract=extract,
         )
-        return self.http.post("/threads/search", json=body, headers=headers, params=params)
+        return cast(
+            list[Thread],
+            self.http.post("/threads/search", json=body, headers=headers, params=params),
+        )
 
     def count(
         self,
@@ -183,7 +196,9 @@ class SyncThreadsClient:
     ) -> int:
         """Count the threads matching the filters (as in `search`)."""
         body = truthy(metadata=metadata, values=values, status=status)
-        return self.http.post("/threads/count", json=body, headers=headers, params=params)
+        return cast(
+            int, self.http.post("/threads/count", json=body, headers=headers, params=params)
+        )
 
     def copy(
         self,
@@ -193,8 +208,11 @@ class SyncThreadsClient:
         params: QueryParamTypes | None = None,
     ) -> Thread:
         """Copy a thread with its history; return the new thread."""
-        return self.http.post(
-            f"/threads/{quote_path(thread_id)}/copy", headers=headers, params=params
+        return cast(
+            Thread,
+            self.http.post(
+                f"/threads/{quote_path(thread_id)}/copy", headers=headers, params=params
+            ),
         )
 
     def prune(
@@ -213,7 +231,10 @@ class SyncThreadsClient:
         body: dict[str, Any] = {"thread_ids": thread_ids}
         if strategy != "delete":
             body["strategy"] = strategy
-        return self.http.post("/threads/prune", json=body, headers=headers, params=params)
+        return cast(
+            dict[str, Any],
+            self.http.post("/threads/prune", json=body, headers=headers, params=params),
+        )
 
     def get_state(
         self,
@@ -235,13 +256,19 @@ class SyncThreadsClient:
         path = f"/threads/{quote_path(thread_id)}/state"
         if checkpoint:
             body = {"checkpoint": checkpoint, "subgraphs": subgraphs} | truthy(select=select)
-            return self.http.post(
-                f"{path}/checkpoint", json=body, headers=headers, params=params
+            return cast(
+                ThreadState,
+                self.http.post(
+                    f"{path}/checkpoint", json=body, headers=headers, params=params
+                ),
             )
         if checkpoint_id:
             path += f"/{quote_path(checkpoint_id)}"
         own = {"subgraphs": subgraphs} | truthy(select=select)
-        return self.http.get(path, params=merge_params(own, params), headers=headers)
+        return cast(
+            ThreadState,
+            self.http.get(path, params=merge_params(own, params), headers=headers),
+        )
 
     def update_state(
         self,
@@ -263,8 +290,11 @@ class SyncThreadsClient:
         body = {"values": values} | truthy(
             checkpoint_id=checkpoint_id, checkpoint=checkpoint, as_node=as_node
         )
-        return self.http.post(
-            f"/threads/{quote_path(thread_id)}/state", json=body, headers=headers, params=params
+        return cast(
+            ThreadUpdateStateResponse,
+            self.http.post(
+                f"/threads/{quote_path(thread_id)}/state", json=body, headers=headers, params=params
+            ),
         )
 
     def get_history(
@@ -291,8 +321,14 @@ class SyncThreadsClient:
         body = {"limit": limit} | truthy(
             before=before, metadata=metadata, checkpoint=checkpoint, select=select
         )
-        return self.http.post(
-            f"/threads/{quote_path(thread_id)}/history", json=body, headers=headers, params=params
+        return cast(
+            list[ThreadState],
+            self.http.post(
+                f"/threads/{quote_path(thread_id)}/history",
+                json=body,
+                headers=headers,
+                params=params,
+            ),
         )
 
     def join_stream(

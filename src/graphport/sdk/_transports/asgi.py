@@ -22,7 +22,6 @@ ASGIApp = Callable[
     Awaitable[None],
 ]
 
-_END = object()
 _CLIENT = ("127.0.0.1", 123)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -52,7 +51,9 @@ class AsyncInProcessTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Start the app on `request`; return as soon as it has sent the response head."""
         exchange = _Exchange(await request.aread(), self.disconnect_grace)
-        task = asyncio.create_task(self.app(self._scope(request), exchange.receive, exchange.send))
+        task = asyncio.ensure_future(
+            self.app(self._scope(request), exchange.receive, exchange.send)
+        )
         task.add_done_callback(exchange.finished)
         start = await exchange.started(task)
         return httpx.Response(
@@ -92,7 +93,8 @@ class _Exchange:
 
     def __init__(self, body: bytes, disconnect_grace: float) -> None:
         self.body: bytes | None = body
-        self.chunks: asyncio.Queue[bytes | object] = asyncio.Queue()
+        # Body chunks, then an error if the app stopped mid-body, then None: the end.
+        self.chunks: asyncio.Queue[bytes | Exception | None] = asyncio.Queue()
         self.start: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self.disconnected = asyncio.Event()
         self.disconnect_grace = disconnect_grace
@@ -115,12 +117,13 @@ class _Exchange:
             if chunk := message.get("body", b""):
                 self.chunks.put_nowait(chunk)
             if not message.get("more_body", False):
-                self.chunks.put_nowait(_END)
+                self.chunks.put_nowait(None)
 
     async def started(self, task: asyncio.Task[None]) -> Message:
         """The response head, or the app's exception if it failed before sending one."""
         try:
-            await asyncio.wait({self.start, task}, return_when=asyncio.FIRST_COMPLETED)
+            waiters: set[asyncio.Future[Any]] = {self.start, task}
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
             task.cancel()
             raise
@@ -135,7 +138,7 @@ class _Exchange:
             error = httpx.RemoteProtocolError("The app stopped mid-response")
             error.__cause__ = None if task.cancelled() else task.exception()
             self.chunks.put_nowait(error)
-        self.chunks.put_nowait(_END)
+        self.chunks.put_nowait(None)
 
 
 class _ResponseBody(httpx.AsyncByteStream):
@@ -144,10 +147,10 @@ class _ResponseBody(httpx.AsyncByteStream):
         self.task = task
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        while (chunk := await self.exchange.chunks.get()) is not _END:
+        while (chunk := await self.exchange.chunks.get()) is not None:
             if isinstance(chunk, Exception):
                 raise chunk
-            yield chunk  # type: ignore[misc]
+            yield chunk
 
     async def aclose(self) -> None:
         """Tell the app the client left; give it a moment to wind down, then cancel it."""

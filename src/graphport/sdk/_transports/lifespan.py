@@ -35,7 +35,7 @@ class Lifespan:
     async def startup(self) -> None:
         """Run the app's startup; raise if it reports a failure."""
         scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": self.state}
-        self._task = asyncio.create_task(self.app(scope, self._inbox.get, self._outbox.put))
+        self._task = asyncio.ensure_future(self.app(scope, self._inbox.get, self._outbox.put))
         await self._step("lifespan.startup")
 
     async def shutdown(self) -> None:

@@ -10,7 +10,7 @@ from graphport.server.services.caller import Caller
 
 
 async def core(request: Request) -> Core:
-    return request.app.state.core  # type: ignore[no-any-return]
+    return request.app.state.core
 
 
 async def caller(request: Request) -> Caller:

@@ -281,7 +281,7 @@ class ThreadStateUpdate(SafeBody):
 
 class ThreadStateSearch(SafeBody):
     # The official handler's default when `limit` is omitted (the SDK always sends one).
-    limit: int = Field(1, ge=1, le=1000)
+    limit: int = Field(default=1, ge=1, le=1000)
     before: Annotated[
         str | Checkpoint | JSONObject | None,
         _one_of("a checkpoint id or a checkpoint object"),

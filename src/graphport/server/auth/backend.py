@@ -15,13 +15,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from langgraph_sdk.auth import Auth as SdkAuth
+from langgraph_sdk.auth import types as sdk_types
+from langgraph_sdk.auth.exceptions import HTTPException as SdkHTTPException
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection, Request
 
 from graphport.auth import Auth
 from graphport.auth import types as auth_types
 from graphport.auth.exceptions import HTTPException
-from graphport.auth.types import AuthenticatedUser, normalize_user
+from graphport.auth.types import Action, AuthenticatedUser, Resource, normalize_user
 from graphport.server.errors import Forbidden, http_error
 from graphport.server.graphs.config import ConfigError, LangGraphConfig, parse_graph_spec
 from graphport.server.graphs.registry import exec_file
@@ -29,20 +32,7 @@ from graphport.server.services.caller import Caller
 
 logger = logging.getLogger("graphport.auth")
 
-try:  # users migrating from the official server keep `from langgraph_sdk import Auth`
-    from langgraph_sdk.auth import Auth as SdkAuth
-    from langgraph_sdk.auth import types as sdk_types
-    from langgraph_sdk.auth.exceptions import HTTPException as SdkHTTPException
-except ImportError:  # pragma: no cover - langgraph_sdk is optional
-    SdkAuth = None
-    sdk_types = None
-    SdkHTTPException = HTTPException
-
-HTTP_EXCEPTIONS: tuple[type[Exception], ...] = (
-    HTTPException,
-    SdkHTTPException,
-    StarletteHTTPException,
-)
+HTTP_EXCEPTIONS = (HTTPException, SdkHTTPException, StarletteHTTPException)
 
 # Names an authenticator may declare; anything else without a default is a config error.
 AUTHENTICATE_PARAMS = frozenset(
@@ -92,7 +82,7 @@ class AuthBackend:
     authenticate: Callable[..., Any] | None
     handlers: dict[tuple[str, str], Callable[..., Any]]
     global_handler: Callable[..., Any] | None
-    make_context: Callable[[list[str], Any, str, str], Any]
+    make_context: Callable[[list[str], Any, Resource, Action], Any]
     source: str = "graphport"
     authenticate_params: tuple[str, ...] = field(default=())
 
@@ -107,22 +97,19 @@ class AuthBackend:
 # --- loading -------------------------------------------------------------------------
 
 
-def _graphport_context(permissions: list[str], user: Any, resource: str, action: str) -> Any:
+def _graphport_context(
+    permissions: list[str], user: Any, resource: Resource, action: Action
+) -> auth_types.AuthContext:
     return auth_types.AuthContext(
-        permissions=permissions,
-        user=user,
-        resource=resource,
-        action=action,  # type: ignore[arg-type]
+        permissions=permissions, user=user, resource=resource, action=action
     )
 
 
-def _sdk_context(permissions: list[str], user: Any, resource: str, action: str) -> Any:
-    assert sdk_types is not None
+def _sdk_context(
+    permissions: list[str], user: Any, resource: Resource, action: Action
+) -> sdk_types.AuthContext:
     return sdk_types.AuthContext(
-        permissions=permissions,
-        user=user,
-        resource=resource,
-        action=action,  # type: ignore[arg-type]
+        permissions=permissions, user=user, resource=resource, action=action
     )
 
 
@@ -135,12 +122,12 @@ def adapt(obj: Any, where: str = "auth.path") -> AuthBackend:
             global_handler=obj._global_handler,
             make_context=_graphport_context,
         )
-    elif SdkAuth is not None and isinstance(obj, SdkAuth):
+    elif isinstance(obj, SdkAuth):
         handlers: dict[tuple[str, str], Callable[..., Any]] = {}
-        for key, registered in dict(obj._handlers).items():
+        for key, registered in obj._handlers.items():
             if registered:
-                handlers[tuple(key)] = registered[-1]  # type: ignore[index]
-        globals_ = list(obj._global_handlers or [])
+                handlers[key] = registered[-1]
+        globals_ = list(obj._global_handlers)
         if len(globals_) > 1:
             logger.warning(
                 "%s registers %d global @auth.on handlers; the last one is used",
@@ -236,7 +223,7 @@ class AuthRejected(Exception):
         self.headers = headers
 
 
-Observer = Callable[[Caller, str, str, dict[str, Any]], None]
+Observer = Callable[[Caller, Resource, Action, dict[str, Any]], None]
 
 
 class ServerAuth:
@@ -274,7 +261,7 @@ class ServerAuth:
                 result = await result
         except HTTP_EXCEPTIONS as e:
             status = 401 if e.status_code == 401 else 403
-            headers = dict(e.headers) if getattr(e, "headers", None) else None
+            headers = dict(e.headers) if e.headers else None
             raise AuthRejected(status, str(e.detail), headers) from None
         except AssertionError:
             raise AuthRejected(403, "Forbidden") from None
@@ -291,7 +278,7 @@ class ServerAuth:
         return user, user.permissions
 
     async def authorize(
-        self, caller: Caller, resource: str, action: str, value: dict[str, Any]
+        self, caller: Caller, resource: Resource, action: Action, value: dict[str, Any]
     ) -> dict[str, Any] | None:
         """Run the most specific handler; returns a metadata filter or None (allow)."""
         if self.observer is not None:
@@ -307,7 +294,7 @@ class ServerAuth:
         try:
             result = await handler(ctx=ctx, value=value)
         except HTTP_EXCEPTIONS as e:
-            headers = dict(e.headers) if getattr(e, "headers", None) else None
+            headers = dict(e.headers) if e.headers else None
             raise http_error(e.status_code, str(e.detail), headers) from None
         except AssertionError:
             raise Forbidden("Forbidden") from None
@@ -326,7 +313,7 @@ class ServerAuth:
 
 
 async def _allow_all(
-    caller: Caller, resource: str, action: str, value: dict[str, Any]
+    caller: Caller, resource: Resource, action: Action, value: dict[str, Any]
 ) -> dict[str, Any] | None:
     return None
 

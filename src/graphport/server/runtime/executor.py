@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.pregel import Pregel
 from langgraph.types import Command, Send
 
@@ -76,8 +77,8 @@ def build_input(kwargs: dict[str, Any]) -> Any:
     )
 
 
-def build_config(run: Run, user: Any = None) -> dict[str, Any]:
-    config = dict(run["kwargs"].get("config") or {})
+def build_config(run: Run, user: Any = None) -> RunnableConfig:
+    config = RunnableConfig(**(run["kwargs"].get("config") or {}))  # type: ignore[typeddict-item]  # a stored RunnableConfig
     configurable = dict(config.get("configurable") or {})
     if user is not None:
         configurable["langgraph_auth_user"] = user
@@ -121,7 +122,11 @@ def graph_context(graph: Any, context: dict[str, Any] | None) -> dict[str, Any] 
 
 
 async def _items(
-    graph: Any, graph_input: Any, config: dict[str, Any], kwargs: dict[str, Any], modes: list[str]
+    graph: Pregel,
+    graph_input: Any,
+    config: RunnableConfig,
+    kwargs: dict[str, Any],
+    modes: list[str],
 ) -> AsyncIterator[tuple[str, Any, Any]]:
     """Yields ("chunk", ns, (mode, data)) and, in events mode, ("event", None, event)."""
     common: dict[str, Any] = {
@@ -207,7 +212,7 @@ def _static_interrupts(graph: Pregel) -> bool:
     )
 
 
-def _state_config(config: dict[str, Any]) -> dict[str, Any]:
+def _state_config(config: RunnableConfig) -> RunnableConfig:
     """The thread's latest checkpoint, whatever checkpoint the run started from."""
     configurable = {
         k: v

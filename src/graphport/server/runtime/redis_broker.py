@@ -6,7 +6,7 @@ scripts: one round trip each."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -80,6 +80,9 @@ _DONE = DONE.encode()
 BLOCK_SECONDS = 5.0
 _BLOCK_MS = int(BLOCK_SECONDS * 1000)
 _BATCH = 512
+# A stream entry as this client reads it: redis-py types replies as bytes or str (for every
+# `decode_responses`); ours does not decode, so they are bytes.
+_Entry = tuple[bytes, dict[bytes, bytes]]
 
 
 class RedisBroker(Broker):
@@ -135,12 +138,15 @@ class RedisBroker(Broker):
         if after is not None:
             last = f"{after[0]}-{after[1]}".encode()
         else:  # live only: from the stream's current end
-            newest = await self._redis.xrevrange(key, count=1)
+            newest = cast(list[_Entry], await self._redis.xrevrange(key, count=1))
             if newest and stop_at_done and newest[0][1][b"e"] == _DONE:
                 return
             last = newest[0][0] if newest else b"0-0"
         while True:
-            reply = await self._redis.xread({key: last}, count=_BATCH, block=_BLOCK_MS)
+            reply = cast(
+                list[tuple[bytes, list[_Entry]]],
+                await self._redis.xread({key: last}, count=_BATCH, block=_BLOCK_MS),
+            )
             for _stream, entries in reply:
                 for entry_id, fields in entries:
                     last = entry_id

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from redis.asyncio import Redis
@@ -84,7 +84,9 @@ class RedisSignals(Control, LocalWakeup):
     async def requested(self, run_ids: list[str]) -> dict[str, str]:
         if not run_ids:
             return {}
-        actions = await self._redis.mget([self._cancel_key(r) for r in run_ids])
+        # bytes: the client does not decode responses (redis-py types them bytes or str).
+        keys = [self._cancel_key(r) for r in run_ids]
+        actions = cast(list[bytes | None], await self._redis.mget(keys))
         return {r: a.decode() for r, a in zip(run_ids, actions, strict=True) if a is not None}
 
     def on_cancel(self, handler: CancelHandler) -> None:

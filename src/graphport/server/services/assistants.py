@@ -6,6 +6,8 @@ import asyncio
 import uuid
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
+
 from graphport.server.core import Core
 from graphport.server.errors import Conflict, NotFound, Unprocessable
 from graphport.server.graphs import schemas as graph_schemas
@@ -120,7 +122,7 @@ async def get(core: Core, caller: Caller, assistant_id: str) -> dict[str, Any]:
 async def patch(
     core: Core, caller: Caller, assistant_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
-    value = {
+    value: dict[str, Any] = {
         "assistant_id": assistant_id,
         "graph_id": body.get("graph_id"),
         "config": clean_config(body["config"]) if body.get("config") is not None else None,
@@ -256,7 +258,7 @@ async def set_latest(
 
 
 async def _graph_call(core: Core, assistant: dict[str, Any], fn: Any, *args: Any) -> Any:
-    config = {**assistant["config"]}
+    config: RunnableConfig = {**assistant["config"]}
     async with core.registry.graph(assistant["graph_id"], config) as graph:
         return await asyncio.to_thread(fn, graph, *args)
 

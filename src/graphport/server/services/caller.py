@@ -10,12 +10,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphport.auth.types import Action, Resource
+
 # (caller, resource, action, value) -> metadata filter or None; may mutate value or raise.
-Authorizer = Callable[["Caller", str, str, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+Authorizer = Callable[
+    ["Caller", Resource, Action, dict[str, Any]], Awaitable[dict[str, Any] | None]
+]
 
 
 async def allow_all(
-    caller: Caller, resource: str, action: str, value: dict[str, Any]
+    caller: Caller, resource: Resource, action: Action, value: dict[str, Any]
 ) -> dict[str, Any] | None:
     return None
 
@@ -35,7 +39,7 @@ class Caller:
         return getattr(self.user, "identity", None)
 
     async def authorize(
-        self, resource: str, action: str, value: dict[str, Any]
+        self, resource: Resource, action: Action, value: dict[str, Any]
     ) -> dict[str, Any] | None:
         return await self.authorizer(self, resource, action, value)
 

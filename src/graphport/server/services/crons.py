@@ -13,6 +13,7 @@ import uuid_utils.compat as uuid7
 from croniter import croniter
 from croniter.croniter import CroniterError
 
+from graphport.auth.types import Action
 from graphport.server.core import Core
 from graphport.server.errors import BadRequest, NotFound, Unprocessable
 from graphport.server.serde import utcnow
@@ -208,7 +209,9 @@ async def create(
         return await store.insert_new(conn, row)
 
 
-async def fetch(core: Core, caller: Caller, cron_id: str, action: str = "read") -> dict[str, Any]:
+async def fetch(
+    core: Core, caller: Caller, cron_id: str, action: Action = "read"
+) -> dict[str, Any]:
     flt = await caller.authorize("crons", action, {"cron_id": cron_id})
     async with core.db.read() as conn:
         row = await store.get(conn, cron_id, flt)

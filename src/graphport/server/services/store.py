@@ -84,7 +84,7 @@ async def put(core: Core, caller: Caller, body: dict[str, Any]) -> None:
 async def get(
     core: Core, caller: Caller, namespace: Sequence[str], key: str, refresh_ttl: bool | None
 ) -> dict[str, Any] | None:
-    value = {"namespace": check_namespace(namespace), "key": key}
+    value: dict[str, Any] = {"namespace": check_namespace(namespace), "key": key}
     await caller.authorize("store", "get", value)
     item = await core.db.store.aget(
         check_namespace(value["namespace"]), value["key"], refresh_ttl=refresh_ttl
@@ -93,7 +93,7 @@ async def get(
 
 
 async def delete(core: Core, caller: Caller, namespace: Sequence[str], key: str) -> None:
-    value = {"namespace": check_namespace(namespace), "key": key}
+    value: dict[str, Any] = {"namespace": check_namespace(namespace), "key": key}
     await caller.authorize("store", "delete", value)
     await core.db.store.adelete(check_namespace(value["namespace"]), value["key"])
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import uuid_utils.compat as uuid7
 
+from graphport.auth.types import Action
 from graphport.server.core import Core
 from graphport.server.errors import Conflict, NotFound, Unprocessable
 from graphport.server.graphs.persistence import thread_ttl_policy
@@ -76,7 +77,7 @@ def new_row(thread_id: str, metadata: dict[str, Any], ttl: Any = None) -> NewThr
 
 
 async def create(core: Core, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
-    value = {
+    value: dict[str, Any] = {
         "thread_id": body.get("thread_id") or new_thread_id(),
         "metadata": clean_metadata(body.get("metadata")),
         "if_exists": body.get("if_exists") or "raise",
@@ -133,7 +134,7 @@ async def _reload(core: Core, thread_id: str) -> dict[str, Any]:
 
 
 async def fetch(
-    core: Core, caller: Caller, thread_id: str, op: str = "read", **extra: Any
+    core: Core, caller: Caller, thread_id: str, op: Action = "read", **extra: Any
 ) -> dict[str, Any]:
     """The thread row if it exists and the caller may perform `op` on it, else 404."""
     value = {"thread_id": thread_id, **extra}
@@ -149,7 +150,7 @@ async def patch(
     core: Core, caller: Caller, thread_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     metadata = clean_metadata(body.get("metadata"))
-    value = {"thread_id": thread_id, "metadata": metadata, "ttl": body.get("ttl")}
+    value: dict[str, Any] = {"thread_id": thread_id, "metadata": metadata, "ttl": body.get("ttl")}
     flt = await caller.authorize("threads", "update", value)
     now = utcnow()
     async with core.db.begin() as conn:
@@ -226,7 +227,7 @@ async def copy(core: Core, caller: Caller, thread_id: str) -> dict[str, Any]:
         source = await store.get(conn, thread_id, read_flt)
     if source is None:
         raise Conflict(f"Thread with ID {thread_id} not found")
-    value = {
+    value: dict[str, Any] = {
         "thread_id": new_thread_id(),
         "metadata": dict(source["metadata"]),
         "if_exists": "raise",

@@ -9,11 +9,11 @@ from typing import Any, Protocol
 
 from sqlalchemy import ClauseElement, Insert, Table, Update, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, Result, Row
+from sqlalchemy.engine import CursorResult, Dialect, Result, Row
 
 
 class Conn(Protocol):
-    """What storage functions get: an Conn on PostgreSQL, a ThreadedConnection
+    """What storage functions get: an AsyncConnection on PostgreSQL, a ThreadedConnection
     on SQLite."""
 
     dialect: Dialect
@@ -21,6 +21,14 @@ class Conn(Protocol):
     async def execute(self, statement: Any, params: Any = None) -> Result[Any]: ...
 
     def begin_nested(self) -> contextlib.AbstractAsyncContextManager[Any]: ...
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE without RETURNING matched. Its result is a CursorResult on
+    every connection (only results with rows are buffered into a plain Result on SQLite)."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"rowcount of a {type(result).__name__}: the statement returned rows")
+    return result.rowcount
 
 
 def row_dict(row: Row[Any] | None) -> dict[str, Any] | None:
@@ -71,9 +79,9 @@ async def update_by_key(conn: Conn, table: Table, key: str, fields: dict[str, An
     if any(isinstance(v, ClauseElement) for v in fields.values()):
         (col,) = table.primary_key.columns
         stmt: Any = update(table).where(col == key).values(**fields)
-        return (await conn.execute(stmt)).rowcount
+        return rowcount(await conn.execute(stmt))
     stmt = _update_by_key(table, frozenset(fields))
-    return (await conn.execute(stmt, {"_key": key, **fields})).rowcount
+    return rowcount(await conn.execute(stmt, {"_key": key, **fields}))
 
 
 @functools.cache

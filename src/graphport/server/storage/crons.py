@@ -11,6 +11,7 @@ from graphport.server.storage.common import (
     Conn,
     count_where,
     row_dict,
+    rowcount,
     rows_dicts,
     search_page,
     update_by_key,
@@ -110,4 +111,4 @@ async def claim_tick(conn: Conn, cron_id: str, expected: datetime, **fields: Any
         )
         .values(**fields)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1

@@ -169,11 +169,14 @@ async def _postgres_backends(
 ) -> AsyncIterator[tuple[BaseCheckpointSaver, BaseStore]]:
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from langgraph.store.postgres.aio import AsyncPostgresStore
-    from psycopg.rows import dict_row
+    from psycopg import AsyncConnection
+    from psycopg.rows import DictRow, dict_row
     from psycopg_pool import AsyncConnectionPool
 
     pool = AsyncConnectionPool(
         url,
+        # Typed as dict rows, as the savers require; `row_factory` makes them so.
+        connection_class=AsyncConnection[DictRow],
         min_size=1,
         max_size=20,
         open=False,
@@ -181,9 +184,9 @@ async def _postgres_backends(
     )
     await pool.open(wait=True, timeout=30)
     try:
-        saver = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
+        saver = AsyncPostgresSaver(pool)
         await saver.setup()
-        store = AsyncPostgresStore(pool, **store_kwargs)  # type: ignore[arg-type]
+        store = AsyncPostgresStore(pool, **store_kwargs)
         await store.setup()
         try:
             yield saver, store

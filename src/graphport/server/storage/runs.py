@@ -87,7 +87,7 @@ _NEXT_DUE = select(func.min(runs.c.created_at)).where(
 
 async def next_due(conn: Conn, now: datetime) -> datetime | None:
     """When the next delayed run becomes runnable, if any."""
-    return (await conn.execute(_NEXT_DUE, {"now": now})).scalar()  # type: ignore[no-any-return]
+    return (await conn.execute(_NEXT_DUE, {"now": now})).scalar()
 
 
 async def renew_leases(conn: Conn, owner: str, run_ids: list[str], lease_until: datetime) -> None:

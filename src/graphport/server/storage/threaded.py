@@ -49,7 +49,7 @@ def drive(coro: Coroutine[Any, Any, T]) -> T:
     try:
         awaited = coro.send(None)
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        return done.value
     coro.close()
     raise RuntimeError(
         f"a one-hop transaction awaited {awaited!r}: it may await only its connection"

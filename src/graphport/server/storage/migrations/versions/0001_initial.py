@@ -4,6 +4,8 @@ Revision ID: 0001
 Revises:
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -13,8 +15,8 @@ revision = "0001"
 down_revision = None
 
 
-def _id(name: str, *args: object, **kw: object) -> sa.Column:
-    return sa.Column(name, sa.String(36), *args, **kw)
+def _id(name: str, *foreign_keys: sa.ForeignKey, **kw: Any) -> sa.Column[str]:
+    return sa.Column(name, sa.String(36), *foreign_keys, **kw)
 
 
 def upgrade() -> None:
