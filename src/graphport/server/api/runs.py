@@ -4,6 +4,7 @@ join-stream and the thread stream. Handlers create rows and join the broker; wor
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -41,7 +42,7 @@ RUN_SELECT = {
 }
 
 
-def _paths(run: dict[str, Any], stateless: bool) -> tuple[str, str]:
+def _paths(run: Mapping[str, Any], stateless: bool) -> tuple[str, str]:
     base = (
         f"/runs/{run['run_id']}"
         if stateless
@@ -57,7 +58,7 @@ def _body(body: RunCreateStateless) -> dict[str, Any]:
     return data
 
 
-async def _on_disconnect(core: Core, run: dict[str, Any], policy: str | None) -> Any:
+async def _on_disconnect(core: Core, run: Mapping[str, Any], policy: str | None) -> Any:
     async def close(finished: bool) -> None:
         if not finished and policy == "cancel":
             await service.cancel_if_inflight(core, run["run_id"], "client disconnected")

@@ -83,6 +83,7 @@ class Sweeper:
 
     async def sweep_store(self) -> int:
         """Delete expired store items; returns how many."""
+        # Both langgraph stores we build have sweep_ttl; BaseStore does not declare it.
         return await self.core.db.store.sweep_ttl()  # type: ignore[attr-defined]
 
 

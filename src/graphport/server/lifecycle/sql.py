@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Select, and_, bindparam, delete, exists, insert, select, update
 
 from graphport.server.lifecycle import machine
-from graphport.server.storage.common import Conn, insert_ignoring_conflict, row_dict
+from graphport.server.storage.common import Conn, insert_ignoring_conflict, row_dict, rowcount
 from graphport.server.storage.records import Run, Thread
 from graphport.server.storage.schema import runs, threads
 from graphport.types import RunStatus, ThreadStatus
@@ -56,7 +56,7 @@ async def delete_run_if(conn: Conn, run_id: str, expected: tuple[RunStatus, ...]
     result = await conn.execute(
         delete(runs).where(runs.c.run_id == run_id, runs.c.status.in_(expected))
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 def _claim_select() -> Select[Any]:

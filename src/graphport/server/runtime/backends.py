@@ -28,8 +28,9 @@ class Backends:
 @contextlib.asynccontextmanager
 async def open_backends(settings: Settings) -> AsyncIterator[Backends]:
     if settings.redis_url is None:
-        broker = MemoryBroker(settings.stream_retention_seconds)
-        yield Backends(broker, LocalWakeup(), LocalControl())
+        yield Backends(
+            MemoryBroker(settings.stream_retention_seconds), LocalWakeup(), LocalControl()
+        )
         return
 
     from redis.asyncio import Redis

@@ -58,7 +58,7 @@ def uses_checkpointer(kwargs: Mapping[str, Any]) -> bool:
     return bool(_CHECKPOINT_MODES & set(kwargs.get("stream_mode") or ()))
 
 
-def build_input(kwargs: dict[str, Any]) -> Any:
+def build_input(kwargs: Mapping[str, Any]) -> Any:
     command = kwargs.get("command")
     if not command:
         return kwargs.get("input")
@@ -125,7 +125,7 @@ async def _items(
     graph: Pregel,
     graph_input: Any,
     config: RunnableConfig,
-    kwargs: dict[str, Any],
+    kwargs: Mapping[str, Any],
     modes: list[str],
 ) -> AsyncIterator[tuple[str, Any, Any]]:
     """Yields ("chunk", ns, (mode, data)) and, in events mode, ("event", None, event)."""
@@ -194,7 +194,7 @@ async def execute(
     return outcome
 
 
-def _may_pause_unseen(graph: Pregel, kwargs: dict[str, Any], outcome: Outcome) -> bool:
+def _may_pause_unseen(graph: Pregel, kwargs: Mapping[str, Any], outcome: Outcome) -> bool:
     """Whether the run may have stopped with tasks pending although no `__interrupt__`
     reached its `values` stream: an interrupt() always shows there, a static interrupt
     (interrupt_before/after, on the run or compiled into any graph) does not."""

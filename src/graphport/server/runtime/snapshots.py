@@ -4,10 +4,11 @@ row caches. Read by the worker as a run ends and by the state service."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.pregel import Pregel
 from langgraph.types import StateSnapshot
 
@@ -17,7 +18,7 @@ from graphport.server.storage.database import Database
 from graphport.server.storage.records import Summary, Thread
 
 
-def checkpoint_of(config: dict[str, Any] | None) -> dict[str, Any] | None:
+def checkpoint_of(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not config:
         return None
     conf = config.get("configurable", {})
@@ -75,7 +76,7 @@ def summary(snap: StateSnapshot) -> Summary:
     }
 
 
-def thread_config(thread: Thread, checkpoint: dict[str, Any] | None = None) -> dict[str, Any]:
+def thread_config(thread: Thread, checkpoint: Mapping[str, Any] | None = None) -> RunnableConfig:
     configurable = {
         **(thread.get("config") or {}).get("configurable", {}),
         "thread_id": thread["thread_id"],
@@ -85,7 +86,7 @@ def thread_config(thread: Thread, checkpoint: dict[str, Any] | None = None) -> d
             {k: v for k, v in checkpoint.items() if v is not None and k != "thread_id"}
         )
         configurable.setdefault("checkpoint_ns", "")
-    return {"configurable": configurable}
+    return RunnableConfig(configurable=configurable)
 
 
 @asynccontextmanager

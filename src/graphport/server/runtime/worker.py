@@ -309,11 +309,12 @@ class Worker:
         if temporary and executor.uses_checkpointer(kwargs):
             await checkpoints.delete_thread(deps.db.checkpointer, thread_id)
         await deps.broker.end_run(run_id, thread_id, epitaph=ended.epitaph)
-        if kwargs.get("webhook") and deps.webhooks is not None:
+        url = kwargs.get("webhook")
+        if url and deps.webhooks is not None:
             # Rolled-back runs report "rollback" too.
             now = serde.utcnow()
             deps.webhooks.send(
-                kwargs["webhook"],
+                url,
                 {
                     "run_id": run_id,
                     "thread_id": thread_id,

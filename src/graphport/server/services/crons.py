@@ -5,6 +5,7 @@ Schedules are evaluated on the wall clock of the cron's time zone and stored as 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -139,7 +140,7 @@ def _payload_fields(body: dict[str, Any], keys: tuple[str, ...]) -> dict[str, An
     return {k: _clean_payload_field(k, body[k]) for k in keys if body.get(k) is not None}
 
 
-def run_body(cron: dict[str, Any]) -> dict[str, Any]:
+def run_body(cron: Mapping[str, Any]) -> dict[str, Any]:
     """The run-create body a firing submits."""
     payload = cron["payload"]
     body = {**payload, "metadata": {**cron["metadata"], **(payload.get("metadata") or {})}}

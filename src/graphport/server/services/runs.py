@@ -8,12 +8,14 @@ import asyncio
 import contextlib
 import functools
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, cast
 
 import orjson
 import uuid_utils.compat as uuid7
 
+from graphport.auth.types import Action
 from graphport.server.core import Core
 from graphport.server.errors import BadRequest, Conflict, NotFound, Unprocessable
 from graphport.server.lifecycle import Draft, ThreadAppeared
@@ -33,8 +35,8 @@ from graphport.server.storage import checkpoints
 from graphport.server.storage import runs as store
 from graphport.server.storage import threads as thread_store
 from graphport.server.storage.common import Conn
-from graphport.server.storage.records import NewRun, RunKwargs, public_run
-from graphport.types import CancelAction, MultitaskStrategy
+from graphport.server.storage.records import INFLIGHT, NewRun, NewThread, Run, RunKwargs, public_run
+from graphport.types import CancelAction, MultitaskStrategy, RunStatus
 
 REJECT_DETAIL = (
     "Thread is already running a task. Wait for it to finish or choose a different "
@@ -221,14 +223,13 @@ async def _prepare(
         raise NotFound("Thread or assistant not found.")
     config_metadata = (body.get("config") or {}).get("metadata") or {}
     # A stateless run's thread id was just minted: nothing to read, nothing in flight.
-    thread = (
-        None if stateless else await thread_store.get(conn, thread_id, flt, for_update=True)
-    )
+    found = None if stateless else await thread_store.get(conn, thread_id, flt, for_update=True)
     # Taken under the thread's lock: created_at order is the order creates on one
     # thread were serialized in, which the queue's FIFO follows.
     now = utcnow()
-    created = thread is None
-    if created:
+    created = found is None
+    thread: NewThread
+    if found is None:
         # Without an auth filter, "not found" already means "doesn't exist".
         if if_not_exists != "create" or (
             not stateless and flt is not None and await thread_store.get(conn, thread_id)
@@ -240,6 +241,8 @@ async def _prepare(
             {**clean_metadata(config_metadata), **value["metadata"]},
             None if temporary else thread_service.default_ttl(core),
         )
+    else:
+        thread = found
     inflight = [] if created else await store.inflight(conn, thread_id)
     if inflight and strategy == "reject":
         raise Conflict(REJECT_DETAIL)
@@ -294,8 +297,8 @@ async def _prepare(
 
 
 async def fetch(
-    core: Core, caller: Caller, thread_id: str, run_id: str, action: str = "read"
-) -> dict[str, Any]:
+    core: Core, caller: Caller, thread_id: str, run_id: str, action: Action = "read"
+) -> Run:
     """A run of a thread the caller may see; 404 otherwise (runs inherit thread access)."""
     await thread_service.fetch(core, caller, thread_id, action, run_id=run_id)
     async with core.db.read() as conn:
@@ -345,11 +348,11 @@ async def cancel(
     run_ids: list[str] | None,
     status: str | None,
     action: str,
-) -> list[dict[str, Any]]:
+) -> list[Run]:
     """Cancel matching in-flight runs; 404 when none matches."""
-    statuses = {"pending": ("pending",), "running": ("running",)}.get(
-        status or "", ("pending", "running")
-    )
+    statuses: tuple[RunStatus, ...] = INFLIGHT
+    if status in ("pending", "running"):
+        statuses = (cast(RunStatus, status),)
     if thread_id is not None:
         await thread_service.fetch(core, caller, thread_id, "update", action=action)
         runs_filter_thread = thread_id
@@ -387,7 +390,7 @@ async def cancel_if_inflight(core: Core, run_id: str, reason: str) -> None:
 # --- joining ---------------------------------------------------------------------------
 
 
-async def join_body(core: Core, run: dict[str, Any]) -> dict[str, Any]:
+async def join_body(core: Core, run: Mapping[str, Any]) -> dict[str, Any]:
     """The final document of wait/join (docs/api.md#wait-and-join), once the run has ended."""
     last_values: Any = None
     interrupts: list[Any] = []
@@ -405,11 +408,11 @@ async def join_body(core: Core, run: dict[str, Any]) -> dict[str, Any]:
     if interrupts and isinstance(last_values, dict):
         return {**last_values, "__interrupt__": interrupts}
     if last_values is not None:
-        return last_values  # type: ignore[no-any-return]
+        return cast(dict[str, Any], last_values)
     return await _thread_result(core, run)
 
 
-async def _thread_result(core: Core, run: dict[str, Any]) -> dict[str, Any]:
+async def _thread_result(core: Core, run: Mapping[str, Any]) -> dict[str, Any]:
     async with core.db.read() as conn:
         thread = await thread_store.get(conn, run["thread_id"])
     if thread is None:
@@ -423,7 +426,7 @@ async def _thread_result(core: Core, run: dict[str, Any]) -> dict[str, Any]:
 
 
 
-async def fetch_stateless(core: Core, caller: Caller, run_id: str) -> dict[str, Any]:
+async def fetch_stateless(core: Core, caller: Caller, run_id: str) -> Run:
     """A run addressed without its thread (stateless Location URLs); thread access applies."""
     async with core.db.read() as conn:
         run = await store.get(conn, run_id)
@@ -438,7 +441,7 @@ async def fetch_stateless(core: Core, caller: Caller, run_id: str) -> dict[str, 
     return await _ended_temporary(core, caller, run_id)
 
 
-async def _ended_temporary(core: Core, caller: Caller, run_id: str) -> dict[str, Any]:
+async def _ended_temporary(core: Core, caller: Caller, run_id: str) -> Run:
     """A temporary run whose rows went with its thread, while its events are retained:
     authorized against the thread's last metadata, so a cut stream can still resume."""
     broker = core.broker
@@ -459,4 +462,4 @@ async def _ended_temporary(core: Core, caller: Caller, run_id: str) -> dict[str,
     async with core.db.read() as conn:
         if not await thread_store.metadata_matches(conn, epitaph["thread_metadata"], flt):
             raise NotFound(f"Run {run_id} not found")
-    return dict(run)
+    return cast(Run, dict(run))

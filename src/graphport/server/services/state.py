@@ -182,7 +182,9 @@ async def bulk_update(
     steps = [
         [
             StateUpdate(
-                _command(u["command"]) if u.get("command") else u.get("values"), u["as_node"]
+                # langgraph applies a Command here too; its annotation says dict only.
+                _command(u["command"]) if u.get("command") else u.get("values"),  # type: ignore[arg-type]
+                u["as_node"],
             )
             for u in step["updates"]
         ]

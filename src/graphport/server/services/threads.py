@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from graphport.server.services.hygiene import clean_metadata
 from graphport.server.storage import checkpoints
 from graphport.server.storage import runs as run_store
 from graphport.server.storage import threads as store
-from graphport.server.storage.records import NewThread
+from graphport.server.storage.records import NewThread, Thread
 
 _HIDDEN = ("ttl_strategy", "ttl_minutes", "expires_at")
 
@@ -28,7 +29,7 @@ def new_thread_id() -> str:
     return str(uuid7.uuid7())
 
 
-def public(row: dict[str, Any], include: list[str] | None = None) -> dict[str, Any]:
+def public(row: Mapping[str, Any], include: list[str] | None = None) -> dict[str, Any]:
     out = {k: v for k, v in row.items() if k not in _HIDDEN}
     if out.get("error") is None:
         out.pop("error", None)
@@ -62,7 +63,7 @@ def default_ttl(core: Core) -> dict[str, Any] | None:
 def new_row(thread_id: str, metadata: dict[str, Any], ttl: Any = None) -> NewThread:
     """A new thread's row, without state yet (the lifecycle gives it its status)."""
     now = utcnow()
-    return {  # type: ignore[typeddict-item]  # the ttl fields come from ttl_fields
+    row: NewThread = {
         "thread_id": thread_id,
         "created_at": now,
         "updated_at": now,
@@ -72,8 +73,9 @@ def new_row(thread_id: str, metadata: dict[str, Any], ttl: Any = None) -> NewThr
         "values": None,
         "interrupts": {},
         "error": None,
-        **ttl_fields(ttl, now),
     }
+    row.update(ttl_fields(ttl, now))  # type: ignore[typeddict-item]  # the ttl_* columns
+    return row
 
 
 async def create(core: Core, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
@@ -119,13 +121,13 @@ def _check_superstep_graph(core: Core, metadata: dict[str, Any]) -> None:
         )
 
 
-async def _apply_supersteps(core: Core, row: dict[str, Any], supersteps: list[Any]) -> None:
+async def _apply_supersteps(core: Core, row: Thread, supersteps: list[Any]) -> None:
     """Each superstep is one bulk state update (all its updates land in one checkpoint)."""
     summary = await state_service.bulk_update(core, row, supersteps)
     await core.lifecycle.state_changed(row["thread_id"], summary)
 
 
-async def _reload(core: Core, thread_id: str) -> dict[str, Any]:
+async def _reload(core: Core, thread_id: str) -> Thread:
     async with core.db.read() as conn:
         row = await store.get(conn, thread_id)
     if row is None:
@@ -135,7 +137,7 @@ async def _reload(core: Core, thread_id: str) -> dict[str, Any]:
 
 async def fetch(
     core: Core, caller: Caller, thread_id: str, op: Action = "read", **extra: Any
-) -> dict[str, Any]:
+) -> Thread:
     """The thread row if it exists and the caller may perform `op` on it, else 404."""
     value = {"thread_id": thread_id, **extra}
     flt = await caller.authorize("threads", op, value)
@@ -163,8 +165,7 @@ async def patch(
             **ttl_fields(value["ttl"], now),
         }
         await store.set_fields(conn, thread_id, **fields)
-        row.update(fields)
-    return public(row)
+    return public({**row, **fields})
 
 
 async def delete_many(core: Core, thread_ids: list[str]) -> None:
@@ -301,7 +302,7 @@ async def history(
 
 async def update_state(
     core: Core,
-    thread: dict[str, Any],
+    thread: Thread,
     body: dict[str, Any],
     *,
     checked: bool = False,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, delete, insert, select, update
 
@@ -17,6 +17,7 @@ from graphport.server.storage.common import (
     update_by_key,
 )
 from graphport.server.storage.filters import auth_filter, contains
+from graphport.server.storage.records import Cron
 from graphport.server.storage.schema import crons
 
 
@@ -88,7 +89,7 @@ async def count(conn: Conn, **where: Any) -> int:
     return await count_where(conn, crons, _where(conn, **where))
 
 
-async def due(conn: Conn, now: datetime, limit: int) -> list[dict[str, Any]]:
+async def due(conn: Conn, now: datetime, limit: int) -> list[Cron]:
     """Enabled crons whose next tick is at or before `now`, oldest first."""
     q = (
         select(crons)
@@ -96,10 +97,12 @@ async def due(conn: Conn, now: datetime, limit: int) -> list[dict[str, Any]]:
         .order_by(crons.c.next_run_date, crons.c.cron_id)
         .limit(limit)
     )
-    return rows_dicts((await conn.execute(q)).all())
+    return cast(list[Cron], rows_dicts((await conn.execute(q)).all()))
 
 
-async def claim_tick(conn: Conn, cron_id: str, expected: datetime, **fields: Any) -> bool:
+async def claim_tick(
+    conn: Conn, cron_id: str, expected: datetime | None, **fields: Any
+) -> bool:
     """Compare-and-set on `next_run_date`: only the one writer that still sees the tick it
     read wins it, so a tick fires at most once across schedulers and restarts."""
     result = await conn.execute(
