@@ -13,6 +13,7 @@ from typing import Any
 from graphport.server.core import Core
 from graphport.server.graphs import GraphRegistry, LangGraphConfig, load_config
 from graphport.server.graphs.persistence import store_kwargs, thread_ttl_policy
+from graphport.server.graphs.webhooks import load_webhooks
 from graphport.server.runtime.backends import open_engine
 from graphport.server.settings import Settings
 from graphport.server.storage.database import open_database
@@ -35,6 +36,7 @@ def load(settings: Settings) -> Loaded:
     registry = GraphRegistry.load(config)
     options = store_kwargs(config, dialect="postgresql" if settings.database_url else "sqlite")
     thread_ttl_policy(config)  # validated now; the sweeper reads it again
+    config.webhooks = load_webhooks(config, dev=settings.dev)  # after the graphs' `env`
     return Loaded(config, registry, options)
 
 

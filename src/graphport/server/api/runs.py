@@ -20,6 +20,7 @@ from graphport.server.runtime.broker import Event, parse_event_id
 from graphport.server.services import runs as service
 from graphport.server.services import threads as thread_service
 from graphport.server.services.caller import Caller
+from graphport.server.services.webhooks import check_webhook
 
 router = APIRouter(tags=["runs"])
 Ctx = Depends(deps.core)
@@ -85,6 +86,7 @@ def _passes(ev: Event, modes: set[str]) -> bool:
 async def _create(
     core: Core, caller: Caller, body: RunCreateStateless, thread_id: str | None
 ) -> dict[str, Any]:
+    await check_webhook(core, body.webhook)
     return await service.create_run(core, caller, _body(body), thread_id=thread_id)
 
 
@@ -110,6 +112,8 @@ async def create_batch(
 ) -> JSON:
     if not body:
         raise Unprocessable("At least one run is required")
+    for item in body:  # a refused webhook creates none of the batch (each is checked again)
+        await check_webhook(core, item.webhook)
     return JSON([await _create(core, caller, item, None) for item in body])
 
 

@@ -48,7 +48,9 @@ class RunEngine:
                 core,
                 concurrency=settings.max_concurrent_runs,
                 webhooks=WebhookSender(
-                    settings.webhook_max_attempts, settings.webhook_backoff_seconds
+                    settings.webhook_max_attempts,
+                    settings.webhook_backoff_seconds,
+                    core.config.webhooks,
                 ),
             )
             self.worker.start()
