@@ -82,17 +82,17 @@ def port_of(url: httpx.URL) -> int:
 
 
 def refusal(address: IPAddress, policy: UrlPolicy) -> str | None:
-    """Why `policy` forbids connecting to `address`, or None."""
+    """What makes `address` forbidden under `policy` ("a loopback address"), or None."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
     if address.is_link_local or address in METADATA:
-        return f"{address} is link-local or a cloud metadata address"
+        return "a link-local or cloud metadata address"
     if address.is_multicast:
-        return f"{address} is a multicast address"
+        return "a multicast address"
     if address.is_loopback or address.is_unspecified:  # 0.0.0.0 reaches this machine too
-        return f"{address} is a loopback address" if policy.disable_loopback else None
+        return "a loopback address" if policy.disable_loopback else None
     if not address.is_global and policy.disable_private_ips:
-        return f"{address} is a private or reserved address"
+        return "a private or reserved address"
     return None
 
 
@@ -109,8 +109,12 @@ async def resolve(url: str, policy: UrlPolicy, resolver: Resolver) -> Target:
         if not addresses:
             raise OSError(f"{parsed.host} resolved to no address") from None
     for address in addresses:  # one bad answer taints the name: the next lookup may pick it
-        reason = refusal(address, policy)
-        if reason is not None:
-            where = "" if str(address) == parsed.host else f"{parsed.host} resolves to "
-            raise WebhookRefused(f"{where}{reason} (webhooks.url policy)")
+        kind = refusal(address, policy)
+        if kind is not None:
+            said = (
+                f"{address} is {kind}"
+                if str(address) == parsed.host
+                else f"{parsed.host} resolves to {address}, {kind}"
+            )
+            raise WebhookRefused(f"{said} (webhooks.url policy)")
     return Target(parsed, addresses)
