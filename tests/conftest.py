@@ -172,6 +172,7 @@ def _settings(db: dict[str, Any], config: Path, **overrides: Any) -> Settings:
         "stream_retention_seconds": 120.0,
         "cron_tick_seconds": 0.2,
         "webhook_backoff_seconds": 0.05,
+        "dev": True,  # webhooks to the tests' 127.0.0.1 receivers, as under `graphport dev`
         **db,
         **overrides,
     }

@@ -44,6 +44,9 @@ def test_dev_serves_and_persists_across_restarts(backend: str, tmp_path: Path) -
                 assert graph_id in out, out
             if backend == "sqlite":
                 assert str(tmp_path / "db.sqlite") in out
+            assert "Webhooks may call loopback and private addresses (graphport dev" in (
+                first.stderr
+            )
 
             with httpx.Client(base_url=url, timeout=60) as http:
                 assistant = http.post(
@@ -120,6 +123,22 @@ def test_bad_graph_variable_fails_fast(tmp_path: Path) -> None:
     )
     assert proc.returncode != 0
     assert "numeric" in proc.stderr and "mod.py" in proc.stderr, proc.stderr
+
+
+def test_a_bad_webhook_policy_stops_serve(tmp_path: Path) -> None:
+    config = tmp_path / "langgraph.json"
+    echo = EXAMPLES.parent / "echo.py"
+    webhooks = {"url": {"allowed_domains": ["hooks.*.com"]}}
+    config.write_text(json.dumps({"graphs": {"echo": f"{echo}:graph"}, "webhooks": webhooks}))
+    proc = subprocess.run(
+        [*graphport_command(), "serve", "--config", str(config), "--database", ":memory:"],
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+        cwd=tmp_path,
+    )
+    assert proc.returncode != 0
+    assert "webhooks.url.allowed_domains: 'hooks.*.com'" in proc.stderr, proc.stderr
 
 
 @pytest.mark.parametrize(

@@ -1,72 +1,30 @@
-"""Run webhooks (docs/api.md#webhooks): a local HTTP server receives the finished run;
-5xx answers are retried with back-off."""
+"""Run webhooks (docs/api.md#webhooks): a local HTTP server receives the finished run; 5xx
+answers are retried with back-off; configured headers, payload trimming and signatures.
+Receivers listen on 127.0.0.1 and the servers run with `graphport dev` defaults, which allow
+loopback."""
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from run_helpers import create_run, new_thread, poll, seen_events, slow, wait_run
+from graphport.sdk import WebhookVerificationError, verify_webhook
+from run_helpers import create_run, new_thread, seen_events, slow, wait_run
+from webhook_helpers import Receiver, loopback_only, receiving
 
-
-class Receiver:
-    """Records POSTed JSON bodies; answers with the queued status codes, then 200."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.answers: list[int] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with receiver._lock:
-                    receiver.received.append(
-                        {"path": self.path, "headers": dict(self.headers), **json.loads(body)}
-                    )
-                    code = receiver.answers.pop(0) if receiver.answers else 200
-                self.send_response(code)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def for_run(self, run_id: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [r for r in self.received if r["run_id"] == run_id]
-
-    async def wait_for(self, run_id: str, count: int = 1) -> list[dict[str, Any]]:
-        async def fetch() -> list[dict[str, Any]]:
-            return self.for_run(run_id)
-
-        got: list[dict[str, Any]] = await poll(
-            fetch, lambda r: len(r) >= count, timeout=10, what=f"{count} webhook(s)"
-        )
-        return got
+SIGNED = Path(__file__).parent / "webhook_configs" / "signed.json"
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    rec = Receiver()
-    rec._thread.start()
-    try:
+    with loopback_only(), receiving() as rec:
         yield rec
-    finally:
-        rec.httpd.shutdown()
-        rec.httpd.server_close()
 
 
 def _run_id(response: httpx.Response) -> str:
@@ -162,3 +120,29 @@ async def test_webhook_on_rollback(http: httpx.AsyncClient, receiver: Receiver) 
     )
     [hook] = await receiver.wait_for(run["run_id"])
     assert hook["status"] == "rollback"
+
+
+async def test_signed_webhook_with_headers_and_trimmed_payload(
+    start_server: Any, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """webhook_configs/signed.json: an Authorization header from LG_WEBHOOK_TOKEN, a fixed
+    header, four payload fields kept, and a signature the SDK helper verifies."""
+    monkeypatch.setenv("LG_WEBHOOK_TOKEN", "t0ken")
+    monkeypatch.setenv("LG_WEBHOOK_SECRET", "s3cret")
+    with start_server(SIGNED) as srv:
+        async with httpx.AsyncClient(base_url=srv.url, timeout=30) as http:
+            tid = await new_thread(http)
+            body = await wait_run(http, tid, "counter", input={"count": 1}, webhook=receiver.url)
+            assert body["count"] == 4
+            rid = (await http.get(f"/threads/{tid}/runs")).json()[0]["run_id"]
+            [hook] = await receiver.wait_for(rid)
+    assert hook["headers"]["Authorization"] == "Bearer t0ken"
+    assert hook["headers"]["X-Deployment"] == "tests"
+    assert set(json.loads(hook["raw"])) == {"run_id", "status", "values", "webhook_sent_at"}
+    assert hook["status"] == "success" and hook["values"]["count"] == 4
+    signature = hook["headers"]["X-Graphport-Signature"]
+    verify_webhook(hook["raw"], signature, "s3cret")
+    with pytest.raises(WebhookVerificationError):
+        verify_webhook(hook["raw"], signature, "t0ken")
+    with pytest.raises(WebhookVerificationError):
+        verify_webhook(hook["raw"].replace(b"success", b"failure"), signature, "s3cret")

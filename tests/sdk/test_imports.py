@@ -35,7 +35,13 @@ def test_top_level_exports() -> None:
     assert {"get_client", "get_sync_client"} <= set(graphport.__all__)
     assert graphport.get_client is graphport.sdk.get_client
     assert graphport.get_sync_client is graphport.sdk.get_sync_client
-    assert graphport.sdk.__all__ == ["__version__", "get_client", "get_sync_client"]
+    assert graphport.sdk.__all__ == [
+        "WebhookVerificationError",
+        "__version__",
+        "get_client",
+        "get_sync_client",
+        "verify_webhook",
+    ]
 
 
 def test_every_exported_name_exists_once() -> None:

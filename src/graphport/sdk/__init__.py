@@ -12,5 +12,13 @@ Only `httpx` and `orjson` are needed; nothing of the server is imported.
 from graphport.sdk._async.client import get_client
 from graphport.sdk._shared.config import SDK_VERSION as __version__
 from graphport.sdk._sync.client import get_sync_client
+from graphport.sdk.errors import WebhookVerificationError
+from graphport.sdk.webhooks import verify_webhook
 
-__all__ = ["__version__", "get_client", "get_sync_client"]
+__all__ = [
+    "WebhookVerificationError",
+    "__version__",
+    "get_client",
+    "get_sync_client",
+    "verify_webhook",
+]

@@ -13,7 +13,8 @@
     │   │   └── InternalServerError        >= 500
     │   ├── APIConnectionError ─ APITimeoutError
     │   └── APIResponseValidationError
-    └── RunError ─ `runs.wait(raise_error=True)` on a failed run
+    ├── RunError ─ `runs.wait(raise_error=True)` on a failed run
+    └── WebhookVerificationError ─ `verify_webhook` refused a webhook call
 
 Status errors subclass `httpx.HTTPStatusError`, so code that catches httpx's error keeps
 working. Network failures surface as httpx's own `TransportError`s, as with `langgraph_sdk`;
@@ -195,3 +196,7 @@ def _message(response: httpx.Response, body: object | None) -> str | None:
 
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+class WebhookVerificationError(GraphportError):
+    """A webhook call's signature header is missing, malformed, stale or does not match."""

@@ -91,6 +91,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         database_url=args.database_url,
         redis_url=args.redis_url,
         max_concurrent_runs=args.max_concurrent_runs,
+        dev=args.command == "dev",
     )
     if settings.redis_url is None and args.command == "worker":
         raise SystemExit(
@@ -181,6 +182,7 @@ def main(argv: list[str] | None = None) -> None:
                 "redis_url": args.redis_url,
                 "max_concurrent_runs": args.max_concurrent_runs,
                 "api_key": settings.api_key,
+                "dev": True,
             }
         )
         uvicorn.run(

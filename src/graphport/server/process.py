@@ -14,6 +14,7 @@ from typing import Any
 from graphport.server.core import Core
 from graphport.server.graphs import GraphRegistry, LangGraphConfig, load_config
 from graphport.server.graphs.persistence import store_kwargs, thread_ttl_policy
+from graphport.server.graphs.webhooks import load_webhooks
 from graphport.server.jobs.leases import LeaseSweeper
 from graphport.server.lifecycle import RunLifecycle
 from graphport.server.runtime.backends import open_backends
@@ -38,6 +39,7 @@ class Loaded:
 def load(settings: Settings) -> Loaded:
     config = load_config(settings.config_path)
     registry = GraphRegistry.load(config)
+    config.webhooks = load_webhooks(config.raw, dev=settings.dev)  # after the graphs' `env`
     options = store_kwargs(config, dialect="postgresql" if settings.database_url else "sqlite")
     thread_ttl_policy(config)  # validated now; the sweeper reads it again
     return Loaded(config, registry, options)
@@ -67,7 +69,9 @@ async def open_core(settings: Settings, loaded: Loaded) -> AsyncIterator[Core]:
                 wakeup=backends.wakeup,
                 control=backends.control,
                 webhooks=WebhookSender(
-                    settings.webhook_max_attempts, settings.webhook_backoff_seconds
+                    settings.webhook_max_attempts,
+                    settings.webhook_backoff_seconds,
+                    loaded.config.webhooks,
                 )
                 if webhooks_on
                 else None,

@@ -46,6 +46,9 @@ class Settings:
     lease_seconds: float = dataclasses.field(
         default_factory=lambda: _env_float("GRAPHPORT_LEASE_SECONDS", 30.0)
     )
+    # `graphport dev`: webhooks may reach this machine and private networks unless
+    # `webhooks.url` in langgraph.json says otherwise (local receivers); serve/worker refuse.
+    dev: bool = False
     webhook_max_attempts: int = 4
     webhook_backoff_seconds: float = 0.5
     cron_tick_seconds: float = dataclasses.field(

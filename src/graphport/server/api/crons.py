@@ -24,6 +24,7 @@ from graphport.server.core import Core
 from graphport.server.errors import BadRequest
 from graphport.server.services import crons as service
 from graphport.server.services.caller import Caller
+from graphport.server.services.webhooks import check_webhook
 
 router = APIRouter(tags=["crons"])
 Ctx = Depends(deps.core)
@@ -104,6 +105,7 @@ def _filters(body: CronCount) -> dict[str, Any]:
 
 @router.post("/runs/crons")
 async def create_cron(body: CronCreate, core: Core = Ctx, caller: Caller = Who) -> JSON:
+    await check_webhook(core, body.webhook)
     return JSON(await service.create(core, caller, body.data(), thread_id=None))
 
 
@@ -112,6 +114,7 @@ async def create_thread_cron(
     thread_id: str, body: CronCreate, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
     thread_id = valid_uuid(thread_id, "thread")
+    await check_webhook(core, body.webhook)
     return JSON(await service.create(core, caller, body.data(), thread_id=thread_id))
 
 
@@ -141,6 +144,7 @@ async def patch_cron(
     valid_uuid(cron_id, "cron")
     if body is None or (not body.sent() and not body.model_extra):
         raise BadRequest("Request body cannot be empty")
+    await check_webhook(core, body.webhook)
     return JSON(await service.patch(core, caller, cron_id, body.data(), body.sent()))
 
 

@@ -22,6 +22,7 @@ from graphport.server.services import runs as service
 from graphport.server.services import threads as thread_service
 from graphport.server.services.caller import Caller
 from graphport.server.services.cancellation import wait_stopped
+from graphport.server.services.webhooks import check_webhook
 from graphport.server.storage.records import public_run
 
 router = APIRouter(tags=["runs"])
@@ -88,6 +89,7 @@ def _passes(ev: Event, modes: set[str]) -> bool:
 async def _create(
     core: Core, caller: Caller, body: RunCreateStateless, thread_id: str | None
 ) -> dict[str, Any]:
+    await check_webhook(core, body.webhook)
     return await service.create_run(core, caller, _body(body), thread_id=thread_id)
 
 
@@ -113,6 +115,8 @@ async def create_batch(
 ) -> JSON:
     if not body:
         raise Unprocessable("At least one run is required")
+    for item in body:  # a refused webhook creates none of the batch (each is checked again)
+        await check_webhook(core, item.webhook)
     return JSON([await _create(core, caller, item, None) for item in body])
 
 

@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import ConfigError
+from .webhooks import WebhookConfig
+
 __all__ = ["ConfigError", "LangGraphConfig", "load_config", "parse_graph_spec"]
-
-
-class ConfigError(Exception):
-    """`langgraph.json` is missing or malformed; the message is shown to the user as is."""
 
 
 @dataclass
@@ -32,6 +31,9 @@ class LangGraphConfig:
     http: dict | None = None
     raw: dict = field(default_factory=dict)
     graph_descriptions: dict[str, str] = field(default_factory=dict)
+    # `webhooks`, resolved at start-up once `env` is applied (`webhooks.load_webhooks`);
+    # until then the strict defaults.
+    webhooks: WebhookConfig = field(default_factory=WebhookConfig)
 
     @property
     def base_dir(self) -> Path:
