@@ -82,9 +82,9 @@ class Markers:
         return [self.message, self.memory, self.item]
 
 
-async def write(http: httpx.AsyncClient, marks: Markers) -> str:
+async def write(http: httpx.AsyncClient, marks: Markers) -> tuple[str, str]:
     """A chat run, a run of the memory graph (a str channel, a store item written by the
-    graph) and a store item put through the API; returns the chat thread."""
+    graph) and a store item put through the API; returns the two threads."""
     thread = await new_thread(http)
     out = await wait_run(
         http, thread, "echo", input={"messages": [{"role": "user", "content": marks.message}]}
@@ -101,7 +101,7 @@ async def write(http: httpx.AsyncClient, marks: Markers) -> str:
     assert marks.memory in out["memories"]
     put = {"namespace": ["notes"], "key": "k", "value": {"note": marks.item, "kind": "x"}}
     assert (await http.put("/store/items", json=put)).status_code == 204
-    return thread
+    return thread, memory_thread
 
 
 async def assert_readable(http: httpx.AsyncClient, thread: str, marks: Markers) -> None:
@@ -129,7 +129,7 @@ async def test_encrypted_checkpoints_and_store_values(engine: str) -> None:
     marks = Markers()
     with database_for(engine) as db:
         async with serving(db, aes_key=KEY_A) as http:
-            thread = await write(http, marks)
+            thread, _ = await write(http, marks)
             await assert_readable(http, thread, marks)
             # Filters match decrypted values.
             for kind, expected in (("x", [marks.item]), ("y", [])):
@@ -157,11 +157,28 @@ async def test_encrypted_checkpoints_and_store_values(engine: str) -> None:
             assert "encrypted but GRAPHPORT_AES_KEY is not set" in response.json()["detail"]
 
 
+async def test_turning_encryption_on_keeps_what_was_written_before(engine: str) -> None:
+    """Plain data stays readable; a channel the next run leaves unchanged (stored inline,
+    in clear, by the PostgreSQL saver) moves to the encrypted blobs without being lost."""
+    marks = Markers()
+    with database_for(engine) as db:
+        async with serving(db, aes_key=None) as http:
+            thread, memory_thread = await write(http, marks)
+        async with serving(db, aes_key=KEY_A) as http:
+            await assert_readable(http, thread, marks)
+            out = await wait_run(
+                http, memory_thread, "memory", input={}, context={"user_id": "enc"}
+            )
+            assert out == {"remember": marks.memory, "memories": [marks.memory]}
+            state = await http.get(f"/threads/{memory_thread}/state")
+            assert state.json()["values"]["remember"] == marks.memory
+
+
 async def test_key_rotation(engine: str) -> None:
     marks = Markers()
     with database_for(engine) as db:
         async with serving(db, aes_key=KEY_A) as http:
-            thread = await write(http, marks)
+            thread, _ = await write(http, marks)
         # Rotated: B encrypts, A still decrypts.
         async with serving(db, aes_key=KEY_B, aes_key_previous=KEY_A) as http:
             await assert_readable(http, thread, marks)
