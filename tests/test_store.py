@@ -369,9 +369,17 @@ def _pgvector_missing() -> str | None:
     return None if row else f"the pgvector extension is not installed on {PG_URL}"
 
 
-@pytest.fixture
-async def semantic(backend: str, start_server: Any) -> AsyncIterator[Any]:
-    """An official client on a server whose store has `store.index` configured."""
+@pytest.fixture(params=["plain", "encrypted"])
+async def semantic(
+    request: pytest.FixtureRequest,
+    backend: str,
+    start_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Any]:
+    """An official client on a server whose store has `store.index` configured; encrypted,
+    the vectors must still come from the plaintext the store never sees."""
+    if request.param == "encrypted":
+        monkeypatch.setenv("GRAPHPORT_AES_KEY", "k" * 32)  # read by Settings and subprocesses
     with contextlib.ExitStack() as stack:
         if backend != "sqlite":  # PostgreSQL, alone or distributed
             reason = _pgvector_missing()

@@ -11,9 +11,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from langgraph.checkpoint.serde.base import SerializerProtocol
+
 from graphport.server.core import Core
 from graphport.server.graphs import GraphRegistry, LangGraphConfig, load_config
-from graphport.server.graphs.persistence import store_kwargs, thread_ttl_policy
+from graphport.server.graphs.persistence import serde_options, store_kwargs, thread_ttl_policy
 from graphport.server.graphs.webhooks import load_webhooks
 from graphport.server.jobs.leases import LeaseSweeper
 from graphport.server.lifecycle import RunLifecycle
@@ -22,6 +24,7 @@ from graphport.server.runtime.webhooks import WebhookSender
 from graphport.server.runtime.worker import Worker, WorkerDeps
 from graphport.server.settings import Settings
 from graphport.server.storage.database import open_database
+from graphport.server.storage.encryption import checkpoint_serde
 
 logger = logging.getLogger("graphport")
 
@@ -34,6 +37,7 @@ class Loaded:
     config: LangGraphConfig
     registry: GraphRegistry
     store_options: dict[str, Any]
+    serde: SerializerProtocol  # checkpointer.serde, encrypted when a key is set
 
 
 def load(settings: Settings) -> Loaded:
@@ -42,7 +46,10 @@ def load(settings: Settings) -> Loaded:
     config.webhooks = load_webhooks(config.raw, dev=settings.dev)  # after the graphs' `env`
     options = store_kwargs(config, dialect="postgresql" if settings.database_url else "sqlite")
     thread_ttl_policy(config)  # validated now; the sweeper reads it again
-    return Loaded(config, registry, options)
+    serde = checkpoint_serde(
+        serde_options(config), key=settings.aes_key, previous_key=settings.aes_key_previous
+    )
+    return Loaded(config, registry, options, serde)
 
 
 @contextlib.asynccontextmanager
@@ -54,6 +61,7 @@ async def open_core(settings: Settings, loaded: Loaded) -> AsyncIterator[Core]:
             sqlite_path=None if settings.database_url else settings.sqlite_path,
             postgres_url=settings.database_url,
             store_kwargs=loaded.store_options,
+            serde=loaded.serde,
         ) as db,
         open_backends(settings) as backends,
     ):

@@ -57,6 +57,17 @@ class Settings:
     api_key: str | None = dataclasses.field(
         default_factory=lambda: os.environ.get("GRAPHPORT_API_KEY") or None
     )
+    # Encryption at rest of checkpoints and store values (AES, 16, 24 or 32 bytes);
+    # LANGGRAPH_AES_KEY is the official server's name for it.
+    aes_key: str | None = dataclasses.field(
+        default_factory=lambda: os.environ.get("GRAPHPORT_AES_KEY")
+        or os.environ.get("LANGGRAPH_AES_KEY")
+        or None
+    )
+    # The key before a rotation: still decrypts what it encrypted, never encrypts.
+    aes_key_previous: str | None = dataclasses.field(
+        default_factory=lambda: os.environ.get("GRAPHPORT_AES_KEY_PREVIOUS") or None
+    )
     # Larger request bodies get 413; env HTTP_MAX_REQUEST_BODY_BYTES.
     max_body_bytes: int = dataclasses.field(
         default_factory=lambda: int(_env_float("HTTP_MAX_REQUEST_BODY_BYTES", 300 * 1024 * 1024))

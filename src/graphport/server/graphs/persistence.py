@@ -1,5 +1,6 @@
 """What `langgraph.json` asks of persistence: the long-term store's `index` (semantic
-search) and `ttl`, and the server-wide thread TTL policy (`checkpointer.ttl`).
+search) and `ttl`, the server-wide thread TTL policy (`checkpointer.ttl`) and the
+checkpointer's serializer options (`checkpointer.serde`).
 
 Everything is resolved and checked at start-up, so a typo or a missing embeddings package
 stops the server with a message naming the key instead of failing on the first search."""
@@ -19,6 +20,7 @@ from .registry import exec_file
 
 DEFAULT_SWEEP_MINUTES = 5.0
 DEFAULT_SWEEP_LIMIT = 10_000
+_SERDE_KEYS = ("pickle_fallback", "allowed_json_modules", "allowed_msgpack_modules")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,55 @@ def thread_ttl_policy(config: LangGraphConfig) -> ThreadTTLPolicy:
         or DEFAULT_SWEEP_MINUTES,
         sweep_limit=limit,
     )
+
+
+def serde_options(config: LangGraphConfig) -> dict[str, Any]:
+    """`checkpointer.serde` as keyword arguments of langgraph's JsonPlusSerializer. Unknown
+    keys are refused: a misspelt allowlist would otherwise be ignored without a word."""
+    serde = (config.checkpointer or {}).get("serde")
+    if serde is None:
+        return {}
+    where = "langgraph.json: checkpointer.serde"
+    if not isinstance(serde, dict):
+        raise ConfigError(f"{where} must be an object")
+    unknown = sorted(set(serde) - set(_SERDE_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(_SERDE_KEYS)})"
+        )
+    options: dict[str, Any] = {}
+    if "pickle_fallback" in serde:
+        if not isinstance(serde["pickle_fallback"], bool):
+            raise ConfigError(f"{where}.pickle_fallback must be true or false")
+        options["pickle_fallback"] = serde["pickle_fallback"]
+    if "allowed_json_modules" in serde:
+        options["allowed_json_modules"] = _allowlist(
+            f"{where}.allowed_json_modules", serde["allowed_json_modules"], pairs=False
+        )
+    if "allowed_msgpack_modules" in serde:
+        options["allowed_msgpack_modules"] = _allowlist(
+            f"{where}.allowed_msgpack_modules", serde["allowed_msgpack_modules"], pairs=True
+        )
+    return options
+
+
+def _allowlist(where: str, value: Any, *, pairs: bool) -> Any:
+    """true (any type), null (only langgraph's safe types) or a list of paths such as
+    ["my_agent.models", "MyState"] (msgpack: exactly module and name)."""
+    if value is None or value is True:
+        return value
+    shape = '["module", "Name"]' if pairs else '["package", "module", "Name"]'
+    if not isinstance(value, list):
+        raise ConfigError(f"{where} must be true, null or a list of {shape} entries")
+    for entry in value:
+        ok = (
+            isinstance(entry, list)
+            and all(isinstance(part, str) and part for part in entry)
+            and (len(entry) == 2 if pairs else len(entry) >= 2)
+        )
+        if not ok:
+            raise ConfigError(f"{where}: {entry!r} is not a {shape} entry")
+    return [tuple(entry) for entry in value]
 
 
 def store_sweep_minutes(config: LangGraphConfig) -> float:

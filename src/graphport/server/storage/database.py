@@ -16,6 +16,8 @@ import orjson
 from alembic import command
 from alembic.config import Config
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.serde.base import SerializerProtocol
+from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
 from langgraph.store.base import BaseStore
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from graphport.server.storage.columns import json_dumps
 from graphport.server.storage.common import Conn
+from graphport.server.storage.encrypted_store import EncryptedStore, opening_index
 from graphport.server.storage.threaded import Body, ThreadedEngine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -130,7 +133,10 @@ def _sqlite_engine(path: str) -> ThreadedEngine:
 
 @contextlib.asynccontextmanager
 async def _sqlite_backends(
-    path: str, store_kwargs: dict[str, Any], write_lock: asyncio.Lock
+    path: str,
+    store_kwargs: dict[str, Any],
+    serde: SerializerProtocol | None,
+    write_lock: asyncio.Lock,
 ) -> AsyncIterator[tuple[BaseCheckpointSaver, BaseStore]]:
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -148,7 +154,7 @@ async def _sqlite_backends(
     # The store manages its own transactions and expects an autocommit connection.
     store_conn = await _connect(isolation_level=None)
     try:
-        saver = AsyncSqliteSaver(cp_conn)
+        saver = AsyncSqliteSaver(cp_conn, serde=serde)
         saver.lock = write_lock
         await saver.setup()
         store = AsyncSqliteStore(store_conn, **store_kwargs)
@@ -165,7 +171,7 @@ async def _sqlite_backends(
 
 @contextlib.asynccontextmanager
 async def _postgres_backends(
-    url: str, store_kwargs: dict[str, Any]
+    url: str, store_kwargs: dict[str, Any], serde: SerializerProtocol | None
 ) -> AsyncIterator[tuple[BaseCheckpointSaver, BaseStore]]:
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from langgraph.store.postgres.aio import AsyncPostgresStore
@@ -184,7 +190,13 @@ async def _postgres_backends(
     )
     await pool.open(wait=True, timeout=30)
     try:
-        saver = AsyncPostgresSaver(pool)
+        # Encrypted, no channel value may stay inline (in clear) in the checkpoint's JSONB.
+        if isinstance(serde, EncryptedSerializer):
+            from graphport.server.storage.postgres_saver import BlobOnlyPostgresSaver
+
+            saver: AsyncPostgresSaver = BlobOnlyPostgresSaver(pool, serde=serde)
+        else:
+            saver = AsyncPostgresSaver(pool, serde=serde)
         await saver.setup()
         store = AsyncPostgresStore(pool, **store_kwargs)
         await store.setup()
@@ -217,9 +229,14 @@ async def open_database(
     sqlite_path: str | None = None,
     postgres_url: str | None = None,
     store_kwargs: dict[str, Any] | None = None,
+    serde: SerializerProtocol | None = None,
 ) -> AsyncIterator[Database]:
-    """Open, migrate and yield the database; `:memory:` uses a throw-away file."""
+    """Open, migrate and yield the database; `:memory:` uses a throw-away file. `serde` is
+    the checkpointer's serializer; an encrypted one encrypts store values too."""
     store_kwargs = store_kwargs or {}
+    encrypted = serde if isinstance(serde, EncryptedSerializer) else None
+    if encrypted and "index" in store_kwargs:
+        store_kwargs = {**store_kwargs, "index": opening_index(store_kwargs["index"], encrypted)}
     tmpdir: str | None = None
     write_lock: asyncio.Lock | None = None
     engine: AsyncEngine | ThreadedEngine
@@ -234,7 +251,7 @@ async def open_database(
             pool_pre_ping=True,
         )
         dialect = "postgresql"
-        backends = _postgres_backends(pg_url, store_kwargs)
+        backends = _postgres_backends(pg_url, store_kwargs, serde)
         url = pg_url
     else:
         assert sqlite_path is not None
@@ -246,11 +263,14 @@ async def open_database(
         engine = _sqlite_engine(sqlite_path)
         dialect = "sqlite"
         write_lock = asyncio.Lock()
-        backends = _sqlite_backends(sqlite_path, store_kwargs, write_lock)
+        backends = _sqlite_backends(sqlite_path, store_kwargs, serde, write_lock)
         url = sqlite_path
     try:
         await _migrate(engine)
         async with backends as (checkpointer, store):
+            if encrypted:
+                fields = store_kwargs.get("index", {}).get("fields")
+                store = EncryptedStore(store, encrypted, fields)
             yield Database(
                 engine=engine,
                 dialect=dialect,
