@@ -411,3 +411,34 @@ async def test_a_copy_of_an_interrupted_thread_is_interrupted(
         again = await life.insert_thread(conn, new_thread(copy["thread_id"]))
     assert copy is not None and copy["status"] == "interrupted"
     assert again is None
+
+
+# --- retry after a lost connection ---------------------------------------------------------
+
+
+async def test_retry_requeues_a_run_cut_short(life: RunLifecycle, db: Database) -> None:
+    thread_id = tid()
+    run = await create(life, thread_id, claim_for=OWNER)
+    assert await life.retry(run, owner=OWNER, error={"error": "E", "message": ""}) is None
+    stored = await run_row(db, run["run_id"])
+    assert stored is not None and (stored["status"], stored["lease_owner"]) == ("pending", None)
+    assert (await thread_row(db, thread_id))["status"] == "busy"
+    again = await life.claim(OWNER)
+    assert again.run is not None and again.run["attempt"] == 2
+
+
+async def test_retry_fails_a_run_out_of_attempts(life: RunLifecycle, db: Database) -> None:
+    thread_id = tid()
+    run = await create(life, thread_id, claim_for=OWNER)
+    run = {**run, "attempt": life.max_attempts}
+    error = {"error": "OperationalError", "message": "connection lost"}
+    ended = await life.retry(run, owner=OWNER, error=error)
+    assert ended is not None and ended.status == "error"
+    assert (await run_row(db, run["run_id"]))["status"] == "error"
+    assert (await thread_row(db, thread_id))["error"] == error
+
+
+async def test_retry_refuses_a_run_held_by_another(life: RunLifecycle, db: Database) -> None:
+    run = await create(life, tid(), claim_for=OWNER)
+    await life.retry(run, owner="another-worker", error={"error": "E", "message": ""})
+    assert (await run_row(db, run["run_id"]))["status"] == "running"

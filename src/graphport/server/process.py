@@ -85,6 +85,7 @@ async def open_core(settings: Settings, loaded: Loaded) -> AsyncIterator[Core]:
                 else None,
                 lease_seconds=settings.lease_seconds,
                 run_timeout_seconds=settings.run_timeout_seconds,
+                stream_retention_seconds=settings.stream_retention_seconds,
             )
             worker = Worker(deps, concurrency=settings.max_concurrent_runs)
         yield Core(

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphport.server.api.responses import JSON
 from graphport.server.errors import GraphportError
+from graphport.server.runtime.faults import is_broker_fault, is_transient
 from graphport.server.storage.filters import InvalidFilter
 
 logger = logging.getLogger("graphport.api")
@@ -64,9 +65,14 @@ def install(app: FastAPI) -> None:
     app.add_middleware(UnexpectedErrors)
 
 
+# Seconds a client should wait before retrying while a dependency is down.
+RETRY_AFTER = "5"
+
+
 class UnexpectedErrors:
     """Unhandled exceptions become `500 {"detail": "Internal error: <type>"}` (logged with
-    their traceback), unless the response had already started."""
+    their traceback), unless the response had already started. A lost connection to the
+    database or Redis is not our bug but an outage: `503` with `Retry-After`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -88,6 +94,22 @@ class UnexpectedErrors:
         except Exception as exc:
             if started:
                 raise
-            logger.exception("Unhandled error on %s %s", scope.get("method"), scope.get("path"))
-            response = JSON({"detail": f"Internal error: {type(exc).__name__}"}, status_code=500)
+            where = f"{scope.get('method')} {scope.get('path')}"
+            if is_transient(exc):
+                logger.warning("Unavailable on %s: %s: %s", where, type(exc).__name__, exc)
+                response = JSON(
+                    {"detail": f"Service unavailable ({unavailable(exc)}); retry shortly"},
+                    status_code=503,
+                    headers={"Retry-After": RETRY_AFTER},
+                )
+            else:
+                logger.exception("Unhandled error on %s", where)
+                response = JSON(
+                    {"detail": f"Internal error: {type(exc).__name__}"}, status_code=500
+                )
             await response(scope, receive, send)
+
+
+def unavailable(exc: BaseException) -> str:
+    """Which dependency an outage is about, for the client's message."""
+    return "Redis is unreachable" if is_broker_fault(exc) else "the database is unreachable"

@@ -13,7 +13,15 @@ from graphport.types import RunStatus
 # `None` stands for "no row": before a run exists, or after it was deleted (rollback).
 Status = RunStatus | None
 Transition = Literal[
-    "create", "claim", "renew", "finish", "fail", "cancel_pending", "requeue", "release"
+    "create",
+    "claim",
+    "renew",
+    "finish",
+    "fail",
+    "retry",
+    "cancel_pending",
+    "requeue",
+    "release",
 ]
 
 
@@ -48,6 +56,12 @@ RULES: dict[Transition, Rule] = {
         frozenset({"running"}),
         frozenset({"error"}),
         "the worker could not record its run's outcome (fail-safe)",
+    ),
+    "retry": Rule(
+        frozenset({"running"}),
+        frozenset({"pending", "error"}),
+        "the worker lost its database or broker connection mid-run: back to the queue to "
+        "resume from its checkpoint, or error after the last attempt",
     ),
     "cancel_pending": Rule(
         frozenset({"pending"}),

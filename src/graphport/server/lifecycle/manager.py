@@ -261,6 +261,44 @@ class RunLifecycle:
 
         return await self.db.transact(transaction)
 
+    async def retry(self, run: Run, *, owner: str | None, error: dict[str, Any]) -> Ended | None:
+        """A run cut short by a lost connection (not by its graph) goes back to the queue
+        and resumes from its last checkpoint; after its last attempt it ends `error` (the
+        returned `Ended`). None when requeued, or when no longer this worker's."""
+        now = utcnow()
+        expected = machine.sources("retry")
+
+        async def transaction(conn: Conn) -> Ended | None:
+            if run["attempt"] < self.max_attempts:
+                await sql.set_run_if(
+                    conn,
+                    run["run_id"],
+                    expected,
+                    "pending",
+                    owner=owner,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    updated_at=now,
+                )
+                return None
+            done = await sql.set_run_if(
+                conn,
+                run["run_id"],
+                expected,
+                "error",
+                owner=owner,
+                updated_at=now,
+                ended_at=now,
+                lease_owner=None,
+            )
+            if done is None:
+                return None
+            thread = await thread_store.get(conn, run["thread_id"], for_update=True)
+            behind = thread is not None and await _settle(conn, thread, now, failed=error)
+            return Ended(done, "error", queued_behind=behind)
+
+        return await self.db.transact(transaction)
+
     async def cancel_pending(
         self, run: Run, action: CancelAction, reason: str | None
     ) -> Ended | None:

@@ -34,17 +34,26 @@ async def open_backends(settings: Settings) -> AsyncIterator[Backends]:
         return
 
     from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialWithJitterBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import RedisError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
 
     from graphport.server.runtime.redis_broker import BLOCK_SECONDS, RedisBroker
     from graphport.server.runtime.redis_signals import RedisSignals
 
     # No pool limit: every live stream subscriber holds a connection in a blocking XREAD,
     # which must not outlast the socket timeout (redis-py's default is 5 s, as long as it).
+    # After a Redis restart the pool holds dead connections: one idle for a while is pinged
+    # before use, and a command that meets a dropped connection is retried on a new one.
     redis = Redis.from_url(
         settings.redis_url,
         socket_connect_timeout=5,
         socket_timeout=max(30.0, 6 * BLOCK_SECONDS),
+        health_check_interval=5,
+        retry=Retry(ExponentialWithJitterBackoff(cap=1.0, base=0.05), 3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
     try:
         try:

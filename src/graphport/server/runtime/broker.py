@@ -47,6 +47,10 @@ def event_key(event_id: str) -> tuple[int, int]:
 DONE = "__done__"
 
 
+class BrokerUnavailable(ConnectionError):
+    """The broker's service (Redis) cannot be reached now; the call may succeed later."""
+
+
 class Broker(ABC):
     """Publish/subscribe with history. Implementations: in-memory, Redis Streams."""
 

@@ -168,8 +168,15 @@ async def execute(
     checkpointer = db.checkpointer if uses_checkpointer(kwargs) else None
     await publish("metadata", {"run_id": run["run_id"], "attempt": run["attempt"]})
     async with registry.graph(graph_id, config, checkpointer=checkpointer, store=db.store) as graph:
+        graph_input = build_input(kwargs)
+        if run["attempt"] > 1 and checkpointer is not None and not kwargs.get("temporary"):
+            if await _already_started(graph, config, run["run_id"]):
+                # A retry of a run cut short: its input is in its checkpoints already, so
+                # it resumes from the latest one instead of applying the input twice.
+                graph_input = None
+                config = {**config, "configurable": _state_config(config)["configurable"]}
         async for kind, ns, payload in _items(
-            graph, build_input(kwargs), config, kwargs, langgraph_modes(requested)
+            graph, graph_input, config, kwargs, langgraph_modes(requested)
         ):
             if kind == "event":
                 await publish("events", payload)
@@ -192,6 +199,13 @@ async def execute(
             else:
                 outcome.summary = summary(await graph.aget_state(_state_config(config)))
     return outcome
+
+
+async def _already_started(graph: Pregel, config: RunnableConfig, run_id: str) -> bool:
+    """Whether the thread's latest checkpoint was written by this run (langgraph records
+    the run id in each checkpoint's metadata)."""
+    snap = await graph.aget_state(_state_config(config))
+    return (snap.metadata or {}).get("run_id") == run_id
 
 
 def _may_pause_unseen(graph: Pregel, kwargs: Mapping[str, Any], outcome: Outcome) -> bool:

@@ -5,13 +5,22 @@ scripts: one round trip each."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, cast
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graphport.server import serde
-from graphport.server.runtime.broker import DONE, Broker, Event
+from graphport.server.runtime.broker import DONE, Broker, BrokerUnavailable, Event
+
+logger = logging.getLogger("graphport.broker")
 
 # Append to a thread stream, dropping entries older than the retention, and letting an
 # idle thread's stream expire. `id` is '*' or an id both of an event's streams accept.
@@ -85,6 +94,21 @@ _BATCH = 512
 _Entry = tuple[bytes, dict[bytes, bytes]]
 
 
+# A subscriber rides out a Redis outage this long (a restart, a failover) before giving up:
+# it knows the last id it saw, so it resumes without losing or repeating an event.
+OUTAGE_SECONDS = 30.0
+_TRANSIENT = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+@contextlib.contextmanager
+def _reachable() -> Iterator[None]:
+    """Redis failures surface as `BrokerUnavailable` (the api answers 503)."""
+    try:
+        yield
+    except RedisError as e:
+        raise BrokerUnavailable(f"Redis is unavailable: {e}") from e
+
+
 class RedisBroker(Broker):
     def __init__(self, redis: Redis, prefix: str, retention_seconds: float) -> None:
         self._redis = redis
@@ -105,13 +129,17 @@ class RedisBroker(Broker):
 
     async def publish(self, run_id: str, thread_id: str, event: str, data: bytes) -> str:
         keys = [self._run_key(run_id), self._thread_key(thread_id)]
-        event_id = await self._publish(keys=keys, args=[event, data, self._retention_ms])
-        return event_id.decode()
+        with _reachable():
+            event_id = await self._publish(keys=keys, args=[event, data, self._retention_ms])
+        return cast(bytes, event_id).decode()
 
     async def publish_thread(self, thread_id: str, event: str, data: bytes) -> str:
         keys = [self._thread_key(thread_id)]
-        event_id = await self._publish_thread(keys=keys, args=[event, data, self._retention_ms])
-        return event_id.decode()
+        with _reachable():
+            event_id = await self._publish_thread(
+                keys=keys, args=[event, data, self._retention_ms]
+            )
+        return cast(bytes, event_id).decode()
 
     async def finish(
         self,
@@ -123,14 +151,17 @@ class RedisBroker(Broker):
     ) -> None:
         keys = [self._run_key(run_id), self._thread_key(thread_id), self._epitaph_key(run_id)]
         kept = serde.dumps(epitaph) if epitaph is not None else b""
-        await self._finish(keys=keys, args=[DONE, data, self._retention_ms, kept])
+        with _reachable():
+            await self._finish(keys=keys, args=[DONE, data, self._retention_ms, kept])
 
     async def epitaph(self, run_id: str) -> dict[str, Any] | None:
-        raw = await self._redis.get(self._epitaph_key(run_id))
+        with _reachable():
+            raw = await self._redis.get(self._epitaph_key(run_id))
         return serde.loads(raw) if raw is not None else None
 
     async def run_known(self, run_id: str) -> bool:
-        return bool(await self._redis.exists(self._run_key(run_id)))
+        with _reachable():
+            return bool(await self._redis.exists(self._run_key(run_id)))
 
     async def _follow(
         self, key: str, after: tuple[int, int] | None, stop_at_done: bool
@@ -138,15 +169,27 @@ class RedisBroker(Broker):
         if after is not None:
             last = f"{after[0]}-{after[1]}".encode()
         else:  # live only: from the stream's current end
-            newest = cast(list[_Entry], await self._redis.xrevrange(key, count=1))
+            with _reachable():
+                newest = cast(list[_Entry], await self._redis.xrevrange(key, count=1))
             if newest and stop_at_done and newest[0][1][b"e"] == _DONE:
                 return
             last = newest[0][0] if newest else b"0-0"
+        down_since: float | None = None
         while True:
-            reply = cast(
-                list[tuple[bytes, list[_Entry]]],
-                await self._redis.xread({key: last}, count=_BATCH, block=_BLOCK_MS),
-            )
+            try:
+                reply = cast(
+                    list[tuple[bytes, list[_Entry]]],
+                    await self._redis.xread({key: last}, count=_BATCH, block=_BLOCK_MS),
+                )
+            except _TRANSIENT as e:
+                now = time.monotonic()
+                down_since = down_since or now
+                if now - down_since > OUTAGE_SECONDS:
+                    raise BrokerUnavailable(f"Redis is unavailable: {e}") from e
+                logger.info("Redis read failed (%s); resuming after %s", e, last.decode())
+                await asyncio.sleep(0.25)
+                continue
+            down_since = None
             for _stream, entries in reply:
                 for entry_id, fields in entries:
                     last = entry_id

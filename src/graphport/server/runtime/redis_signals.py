@@ -13,7 +13,9 @@ from typing import Any, cast
 
 import orjson
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
+from graphport.server.runtime.broker import BrokerUnavailable
 from graphport.server.runtime.control import CancelHandler, Control
 from graphport.server.runtime.wakeup import LocalWakeup
 
@@ -76,17 +78,24 @@ class RedisSignals(Control, LocalWakeup):
         return f"{self._prefix}:cancel:{run_id}"
 
     async def send_cancel(self, run_id: str, action: str) -> None:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(self._cancel_key(run_id), action, px=self._keep_ms)
-            pipe.publish(self._cancel_channel, orjson.dumps({"run_id": run_id, "action": action}))
-            await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.set(self._cancel_key(run_id), action, px=self._keep_ms)
+                signal = orjson.dumps({"run_id": run_id, "action": action})
+                pipe.publish(self._cancel_channel, signal)
+                await pipe.execute()
+        except RedisError as e:
+            raise BrokerUnavailable(f"Redis is unavailable: {e}") from e
 
     async def requested(self, run_ids: list[str]) -> dict[str, str]:
         if not run_ids:
             return {}
         # bytes: the client does not decode responses (redis-py types them bytes or str).
         keys = [self._cancel_key(r) for r in run_ids]
-        actions = cast(list[bytes | None], await self._redis.mget(keys))
+        try:
+            actions = cast(list[bytes | None], await self._redis.mget(keys))
+        except RedisError as e:
+            raise BrokerUnavailable(f"Redis is unavailable: {e}") from e
         return {r: a.decode() for r, a in zip(run_ids, actions, strict=True) if a is not None}
 
     def on_cancel(self, handler: CancelHandler) -> None:
@@ -95,5 +104,9 @@ class RedisSignals(Control, LocalWakeup):
     # --- Wakeup (wait: the local event, set by this process or by the subscription) -----
 
     async def notify(self) -> None:
+        """Best effort: a lost wake-up costs at most the workers' one-second poll."""
         await LocalWakeup.notify(self)  # a local worker need not wait for the round trip
-        await self._redis.publish(self._wakeup_channel, b"")
+        try:
+            await self._redis.publish(self._wakeup_channel, b"")
+        except RedisError as e:
+            logger.warning("Wake-up not sent (%s); workers will find the run by polling", e)

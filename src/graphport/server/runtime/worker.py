@@ -8,8 +8,9 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +20,8 @@ from graphport.server.lifecycle import Ended, RunLifecycle
 from graphport.server.runtime import executor
 from graphport.server.runtime.broker import Broker
 from graphport.server.runtime.control import Control
+from graphport.server.runtime.faults import is_transient
+from graphport.server.runtime.outbox import RunEvents
 from graphport.server.runtime.snapshots import latest_summary
 from graphport.server.runtime.wakeup import Wakeup
 from graphport.server.runtime.webhooks import WebhookSender
@@ -28,6 +31,7 @@ from graphport.server.storage.database import Database
 from graphport.server.storage.records import Run, RunEnding
 
 logger = logging.getLogger("graphport.worker")
+T = TypeVar("T")
 
 # How long a cancel for a run with no task here is kept (see `cancel_local`).
 UNCLAIMED_CANCEL_SECONDS = 60.0
@@ -66,6 +70,7 @@ class WorkerDeps:
     webhooks: WebhookSender | None  # None: webhooks switched off (http.disable_webhooks)
     lease_seconds: float
     run_timeout_seconds: float
+    stream_retention_seconds: float
 
 
 class Worker:
@@ -80,6 +85,8 @@ class Worker:
         self._finalizing: set[str] = set()
         # Slots promised to runs being claimed at creation (see `reserve`).
         self._reserved = 0
+        # Stream ends still on their way to the broker (see `_end_stream`).
+        self._endings: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
 
     # --- start and stop ------------------------------------------------------------------
@@ -100,6 +107,8 @@ class Worker:
             # start, retries them from their checkpoint) instead of staying `running`.
             if await self.deps.lifecycle.release(self.owner):
                 await self.deps.wakeup.notify()
+        if self._endings:
+            await asyncio.wait(list(self._endings), timeout=5)
         if self.deps.webhooks is not None:
             await self.deps.webhooks.close()
 
@@ -194,14 +203,14 @@ class Worker:
     # --- one run ------------------------------------------------------------------------
 
     async def _run(self, run: Run) -> None:
-        run_id, thread_id = run["run_id"], run["thread_id"]
-        broker = self.deps.broker
+        run_id = run["run_id"]
+        events = RunEvents(self.deps.broker, run_id, run["thread_id"])
         started = time.monotonic()
 
         async def publish(event: str, data: Any) -> None:
-            await broker.publish(run_id, thread_id, event, serde.dumps(data))
+            await events.publish(event, serde.dumps(data))
 
-        status: RunEnding = "success"
+        status: RunEnding | Literal["retry"] = "success"
         error: BaseException | None = None
         outcome = executor.Outcome()
         heartbeat = asyncio.create_task(self._heartbeat(run_id))
@@ -220,8 +229,15 @@ class Worker:
         except TimeoutError as e:
             status, error = "timeout", e
         except Exception as e:
-            status, error = "error", e
-            logger.warning("Run %s failed: %s: %s", run_id, type(e).__name__, e)
+            error = e
+            if is_transient(e):  # the database or the broker, not the graph
+                status = "retry"
+                logger.warning("Run %s cut short by %s: %s; retrying", run_id, type(e).__name__, e)
+            else:
+                status = "error"
+                logger.warning(
+                    "Run %s failed: %s: %s", run_id, type(e).__name__, e, exc_info=True
+                )
         finally:
             heartbeat.cancel()
         # From here on cancels are ignored (cancel_local): the graph has stopped, and an
@@ -229,12 +245,16 @@ class Worker:
         self._finalizing.add(run_id)
         ended: Ended | None = None
         try:
-            if error is not None:
-                await publish("error", error_payload(error))
-            ended = await self.finalize(run, status, error, outcome)
+            if status == "retry":
+                assert error is not None
+                ended = await self._requeue(run, error, events)
+            else:
+                if error is not None:
+                    await publish("error", error_payload(error))
+                ended = await self.finalize(run, status, error, outcome, events)
         except Exception as e:
             logger.exception("Finalizing run %s failed", run_id)
-            ended = await self._fail_safe(run, e)
+            ended = await self._fail_safe(run, e, events)
         finally:
             self._finalizing.discard(run_id)
             was_full = len(self._tasks) >= self.concurrency
@@ -243,21 +263,70 @@ class Worker:
             self._unclaimed_cancels.pop(run_id, None)
             # Something may be claimable now: the next run queued on this thread, or
             # anything that waited for this worker's free slot.
-            if was_full or (ended is not None and ended.queued_behind):
+            if was_full or status == "retry" or (ended is not None and ended.queued_behind):
                 await self.deps.wakeup.notify()
             logger.info(
                 "run %s %s in %.1f ms", run_id, status, (time.monotonic() - started) * 1000
             )
 
-    async def _fail_safe(self, run: Run, exc: Exception) -> Ended | None:
-        """After a failed finalize: end the run as `error` as far as still possible, so
-        neither it nor its waiters stay stuck."""
+    async def _durably(self, what: str, write: Callable[[], Awaitable[T]]) -> T | None:
+        """A lifecycle write retried while the database is unreachable, for about a lease:
+        None if it never went through (the run's lease then lapses, and the lease sweep
+        requeues it to resume from its checkpoint: nothing is reported that did not
+        happen). Other failures raise."""
+        deadline = time.monotonic() + self.deps.lease_seconds
+        delay = 0.1
+        while True:
+            try:
+                return await write()
+            except Exception as e:
+                if not is_transient(e):
+                    raise
+                if time.monotonic() + delay > deadline:
+                    logger.warning("Could not %s (%s); its lease will lapse", what, e)
+                    return None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def _end_stream(self, events: RunEvents, epitaph: dict[str, Any] | None = None) -> None:
+        """End the run's stream off the worker's slot: after a broker outage this waits
+        for the broker to come back (bounded by the stream retention)."""
+
+        async def deliver() -> None:
+            try:
+                async with asyncio.timeout(self.deps.stream_retention_seconds):
+                    await events.end(epitaph)
+            except TimeoutError:
+                logger.warning("Run %s: its stream end never reached the broker", events.run_id)
+
+        task = asyncio.create_task(deliver(), name=f"end-{events.run_id}")
+        self._endings.add(task)
+        task.add_done_callback(self._endings.discard)
+
+    async def _requeue(self, run: Run, exc: BaseException, events: RunEvents) -> Ended | None:
+        """A run cut short by a lost connection goes back to the queue (its stream stays
+        open for the next attempt), or ends `error` after its last attempt."""
+        ended = await self._durably(
+            f"requeue run {run['run_id']}",
+            lambda: self.deps.lifecycle.retry(
+                run, owner=run.get("lease_owner"), error=error_payload(exc)
+            ),
+        )
+        if ended is not None:  # out of attempts
+            await events.publish("error", serde.dumps(error_payload(exc)))
+            self._end_stream(events)
+        return ended
+
+    async def _fail_safe(self, run: Run, exc: Exception, events: RunEvents) -> Ended | None:
+        """After finalize failed for a reason that is not a lost connection (a bug): end
+        the run as `error` as far as still possible, so neither it nor its waiters stay
+        stuck. Never raises."""
         ended = None
         try:
             ended = await self.deps.lifecycle.fail(run, error_payload(exc))
         except Exception:
             logger.exception("Marking run %s as failed failed too", run["run_id"])
-        await self.deps.broker.end_run(run["run_id"], run["thread_id"])
+        self._end_stream(events)
         return ended
 
     async def _heartbeat(self, run_id: str) -> None:
@@ -279,8 +348,11 @@ class Worker:
         status: RunEnding,
         error: BaseException | None,
         outcome: executor.Outcome,
+        events: RunEvents,
     ) -> Ended | None:
-        """Record the run's end (status, thread), end its stream, send its webhook."""
+        """Record the run's end (status, thread) first, then end its stream and send its
+        webhook: once the graph's work is saved, what happens to the broker or a receiver
+        cannot change what the run reports."""
         deps = self.deps
         run_id, thread_id = run["run_id"], run["thread_id"]
         kwargs = run["kwargs"]
@@ -296,19 +368,22 @@ class Worker:
                     summary = await latest_summary(deps.registry, deps.db, thread)
             except Exception:
                 logger.exception("Reading final state of thread %s failed", thread_id)
-        ended = await deps.lifecycle.finish(
-            run,
-            status,
-            owner=run.get("lease_owner"),
-            error=error_payload(error) if error is not None else None,
-            summary=summary,
+        ended = await self._durably(
+            f"record the end of run {run_id}",
+            lambda: deps.lifecycle.finish(
+                run,
+                status,
+                owner=run.get("lease_owner"),
+                error=error_payload(error) if error is not None else None,
+                summary=summary,
+            ),
         )
         if ended is None:
-            logger.warning("Run %s was taken from this worker before it ended", run_id)
+            logger.warning("Run %s: its end is not recorded by this worker", run_id)
             return None
         if temporary and executor.uses_checkpointer(kwargs):
             await checkpoints.delete_thread(deps.db.checkpointer, thread_id)
-        await deps.broker.end_run(run_id, thread_id, epitaph=ended.epitaph)
+        self._end_stream(events, ended.epitaph)
         url = kwargs.get("webhook")
         if url and deps.webhooks is not None:
             # Rolled-back runs report "rollback" too.

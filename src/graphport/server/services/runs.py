@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
@@ -19,6 +20,7 @@ from graphport.auth.types import Action
 from graphport.server.core import Core
 from graphport.server.errors import BadRequest, Conflict, NotFound, Unprocessable
 from graphport.server.lifecycle import Draft, ThreadAppeared
+from graphport.server.runtime.broker import BrokerUnavailable
 from graphport.server.runtime.snapshots import latest_summary
 from graphport.server.serde import utcnow
 from graphport.server.services import threads as thread_service
@@ -38,6 +40,7 @@ from graphport.server.storage.common import Conn
 from graphport.server.storage.records import INFLIGHT, NewRun, NewThread, Run, RunKwargs, public_run
 from graphport.types import CancelAction, MultitaskStrategy, RunStatus
 
+logger = logging.getLogger("graphport.runs")
 REJECT_DETAIL = (
     "Thread is already running a task. Wait for it to finish or choose a different "
     "multitask strategy."
@@ -190,12 +193,16 @@ async def create_run(
         if owner is not None and worker is not None:
             worker.adopt(created.run if created is not None else None)
     if created.inflight and strategy in ("interrupt", "rollback"):
-        await cancel_runs(
-            core,
-            created.inflight,
-            cast(CancelAction, strategy),
-            reason=f"superseded by run {run_id} (multitask_strategy={strategy})",
-        )
+        try:
+            await cancel_runs(
+                core,
+                created.inflight,
+                cast(CancelAction, strategy),
+                reason=f"superseded by run {run_id} (multitask_strategy={strategy})",
+            )
+        except BrokerUnavailable as e:
+            # The run is created (committed): it waits behind the runs it was to stop.
+            logger.warning("Run %s: could not stop the runs it supersedes: %s", run_id, e)
     if not created.claimed:
         await core.wakeup.notify()
     return public_run(created.run)

@@ -187,6 +187,10 @@ async def _postgres_backends(
         max_size=20,
         open=False,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        # A connection the server closed (a restart, a failover, pg_terminate_backend) is
+        # found and replaced when it is taken, not by the query that would have used it.
+        check=AsyncConnectionPool.check_connection,
+        reconnect_timeout=60,
     )
     await pool.open(wait=True, timeout=30)
     try:
