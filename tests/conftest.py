@@ -173,6 +173,9 @@ def _settings(db: dict[str, Any], config: Path, **overrides: Any) -> Settings:
         "cron_tick_seconds": 0.2,
         "webhook_backoff_seconds": 0.05,
         "dev": True,  # webhooks to the tests' 127.0.0.1 receivers, as under `graphport dev`
+        # Stopping a test server cuts its runs short at once (as a crash would, but handing
+        # them back): tests of the grace period set their own.
+        "shutdown_grace_seconds": 0.0,
         **db,
         **overrides,
     }

@@ -43,6 +43,9 @@ class Graphport:
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         for inherited in ("GRAPHPORT_DATABASE_URL", "GRAPHPORT_REDIS_URL"):
             full_env.pop(inherited, None)
+        # A stopped test process hands its runs back at once unless a test asks for a
+        # grace period (the default of 30 s would only slow teardowns).
+        full_env.setdefault("GRAPHPORT_SHUTDOWN_GRACE_SECONDS", "0")
         full_env.update(env or {})
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen(

@@ -13,8 +13,13 @@ import signal
 import socket
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from graphport.server.settings import Settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 DEFAULT_PORT = 2024
 _SETTINGS_ENV = "GRAPHPORT_CLI_SETTINGS"
@@ -195,7 +200,33 @@ def main(argv: list[str] | None = None) -> None:
             log_level=args.log_level,
         )
     else:
-        uvicorn.run(app, host=args.host, port=port, log_level=args.log_level)
+        grace = settings.shutdown_grace_seconds
+        config = uvicorn.Config(
+            app,
+            host=args.host,
+            port=port,
+            log_level=args.log_level,
+            # Connections still open once the grace period is over (a wait whose run is
+            # still going) are closed; streams have ended on their own by then.
+            timeout_graceful_shutdown=max(1, int(grace)),
+        )
+        _serve_gracefully(config, app)
+
+
+def _serve_gracefully(config: uvicorn.Config, app: Any) -> None:
+    """uvicorn, telling the app the moment a stop signal arrives, not once every connection
+    has closed: open streams end (their clients reconnect elsewhere) and the worker stops
+    taking runs while uvicorn waits for connections (docs/architecture.md#processes)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            core = getattr(app.state, "core", None)
+            if core is not None:
+                core.shutdown.begin_threadsafe()
+            super().handle_exit(sig, frame)
+
+    Server(config).run()
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from graphport.server.graphs import GraphRegistry, LangGraphConfig
 from graphport.server.lifecycle import RunLifecycle
 from graphport.server.runtime.broker import Broker
 from graphport.server.runtime.control import Control
+from graphport.server.runtime.shutdown import Shutdown
 from graphport.server.runtime.wakeup import Wakeup
 from graphport.server.runtime.worker import Worker
 from graphport.server.settings import Settings
@@ -27,3 +28,5 @@ class Core:
     control: Control
     # This process's worker; None when it executes no runs (`serve --max-concurrent-runs 0`).
     worker: Worker | None
+    # Set when the process starts to stop (signals): streams end, the worker drains.
+    shutdown: Shutdown

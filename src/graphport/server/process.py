@@ -20,6 +20,7 @@ from graphport.server.graphs.webhooks import load_webhooks
 from graphport.server.jobs.leases import LeaseSweeper
 from graphport.server.lifecycle import RunLifecycle
 from graphport.server.runtime.backends import open_backends
+from graphport.server.runtime.shutdown import Shutdown
 from graphport.server.runtime.webhooks import WebhookSender
 from graphport.server.runtime.worker import Worker, WorkerDeps
 from graphport.server.settings import Settings
@@ -98,6 +99,7 @@ async def open_core(settings: Settings, loaded: Loaded) -> AsyncIterator[Core]:
             wakeup=backends.wakeup,
             control=backends.control,
             worker=worker,
+            shutdown=Shutdown(),
         )
 
 
@@ -114,11 +116,14 @@ async def running(core: Core) -> AsyncIterator[None]:
         leases.start()
         if core.worker is not None:
             core.worker.start()
+            core.shutdown.on_begin(core.worker.drain)
         yield
     finally:
+        core.shutdown.begin()
         await leases.stop()
         if core.worker is not None:
-            await core.worker.stop()
+            grace = core.shutdown.remaining(core.settings.shutdown_grace_seconds)
+            await core.worker.stop(grace=grace)
         await core.broker.stop()
 
 

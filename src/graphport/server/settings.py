@@ -46,6 +46,14 @@ class Settings:
     lease_seconds: float = dataclasses.field(
         default_factory=lambda: _env_float("GRAPHPORT_LEASE_SECONDS", 30.0)
     )
+    # On SIGTERM/SIGINT, how long in-flight runs get to finish before they are handed
+    # back to the queue (the official server's BG_JOB_SHUTDOWN_GRACE_PERIOD_SECS too).
+    shutdown_grace_seconds: float = dataclasses.field(
+        default_factory=lambda: _env_float(
+            "GRAPHPORT_SHUTDOWN_GRACE_SECONDS",
+            _env_float("BG_JOB_SHUTDOWN_GRACE_PERIOD_SECS", 30.0),
+        )
+    )
     # `graphport dev`: webhooks may reach this machine and private networks unless
     # `webhooks.url` in langgraph.json says otherwise (local receivers); serve/worker refuse.
     dev: bool = False

@@ -128,6 +128,7 @@ async def _stream(
     return sse_response(
         core.broker.subscribe_run(run["run_id"], (0, 0)),
         heartbeat=core.settings.heartbeat_seconds,
+        stop=core.shutdown,
         headers={"Location": stream, "Content-Location": base},
         on_close=await _on_disconnect(core, run, body.on_disconnect),
     )
@@ -155,6 +156,7 @@ async def _wait(
     return WaitResponse(
         service.join_body(core, run),
         heartbeat=core.settings.heartbeat_seconds,
+        stop=core.shutdown,
         headers={"Location": f"{base}/join", "Content-Location": base},
         on_close=await _on_disconnect(core, run, body.on_disconnect),
     )
@@ -232,6 +234,7 @@ async def join_run(
     return WaitResponse(
         service.join_body(core, run),
         heartbeat=core.settings.heartbeat_seconds,
+        stop=core.shutdown,
         on_close=await _on_disconnect(core, run, policy),
     )
 
@@ -275,6 +278,7 @@ async def _join_stream(
     return sse_response(
         _filtered(core.broker.subscribe_run(run_id, after), _stream_modes(stream_mode)),
         heartbeat=core.settings.heartbeat_seconds,
+        stop=core.shutdown,
         headers={"Location": stream, "Content-Location": base},
         on_close=await _on_disconnect(core, run, policy),
     )
@@ -346,7 +350,10 @@ async def cancel_run(
 
     base = f"/threads/{thread_id}/runs/{run_id}"
     return WaitResponse(
-        result(), heartbeat=core.settings.heartbeat_seconds, headers={"Location": f"{base}/join"}
+        result(),
+        heartbeat=core.settings.heartbeat_seconds,
+        headers={"Location": f"{base}/join"},
+        stop=core.shutdown,
     )
 
 
@@ -397,7 +404,9 @@ async def thread_stream(
             if _thread_passes(ev, modes):
                 yield ev
 
-    return sse_response(events(), heartbeat=core.settings.heartbeat_seconds)
+    return sse_response(
+        events(), heartbeat=core.settings.heartbeat_seconds, stop=core.shutdown
+    )
 
 
 def _thread_passes(ev: Event, modes: set[str]) -> bool:

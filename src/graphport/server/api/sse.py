@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from graphport.server import serde
 from graphport.server.runtime.broker import Event
+from graphport.server.runtime.shutdown import Shutdown
 
 HEARTBEAT = b": heartbeat\r\n\r\n"
 SSE_HEADERS = {
@@ -33,9 +34,19 @@ def frame(ev: Event) -> bytes:
     return b"event: %s\r\ndata: %s\r\nid: %s\r\n\r\n" % (_clean(ev.event), ev.data, _clean(ev.id))
 
 
-async def _with_ticks(source: AsyncIterator[Any], interval: float) -> AsyncIterator[Any | None]:
-    """Items of `source`, and None whenever `interval` passes without one."""
+async def _with_ticks(
+    source: AsyncIterator[Any], interval: float, stop: Shutdown | None = None
+) -> AsyncIterator[Any | None]:
+    """Items of `source`, and None whenever `interval` passes without one; ends early,
+    cleanly, when the process shuts down."""
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=256)
+    stopping = False
+
+    def on_shutdown() -> None:
+        nonlocal stopping
+        stopping = True
+        with contextlib.suppress(asyncio.QueueFull):  # a full queue is drained first
+            queue.put_nowait(("end", None))
 
     async def pump() -> None:
         try:
@@ -46,18 +57,20 @@ async def _with_ticks(source: AsyncIterator[Any], interval: float) -> AsyncItera
             await queue.put(("error", e))
 
     task = asyncio.create_task(pump())
+    listening = stop.listening(on_shutdown) if stop is not None else contextlib.nullcontext()
     try:
-        while True:
-            try:
-                kind, item = await asyncio.wait_for(queue.get(), interval)
-            except TimeoutError:
-                yield None
-                continue
-            if kind == "end":
-                return
-            if kind == "error":
-                raise item
-            yield item
+        with listening:
+            while not stopping:
+                try:
+                    kind, item = await asyncio.wait_for(queue.get(), interval)
+                except TimeoutError:
+                    yield None
+                    continue
+                if kind == "end":
+                    return
+                if kind == "error":
+                    raise item
+                yield item
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -68,11 +81,16 @@ OnClose = Callable[[bool], Awaitable[None]]
 
 
 async def _sse_body(
-    events: AsyncIterator[Event], heartbeat: float, on_close: OnClose | None
+    events: AsyncIterator[Event],
+    heartbeat: float,
+    on_close: OnClose | None,
+    stop: Shutdown | None,
 ) -> AsyncIterator[bytes]:
+    # Ended by a shutdown counts as finished: the client reconnects elsewhere, so a
+    # cancel-on-disconnect policy must not cancel its run.
     finished = False
     try:
-        async for ev in _with_ticks(events, heartbeat):
+        async for ev in _with_ticks(events, heartbeat, stop):
             yield HEARTBEAT if ev is None else frame(ev)
         finished = True
     except Exception as e:
@@ -90,9 +108,10 @@ def sse_response(
     heartbeat: float,
     headers: dict[str, str] | None = None,
     on_close: OnClose | None = None,
+    stop: Shutdown | None = None,
 ) -> StreamingResponse:
     return StreamingResponse(
-        _sse_body(events, heartbeat, on_close),
+        _sse_body(events, heartbeat, on_close, stop),
         media_type="text/event-stream; charset=utf-8",
         headers={**SSE_HEADERS, **(headers or {})},
     )
@@ -116,8 +135,10 @@ class WaitResponse(Response):
         heartbeat: float,
         headers: dict[str, str] | None = None,
         on_close: OnClose | None = None,
+        stop: Shutdown | None = None,
     ) -> None:
         self.result = result
+        self.stop = stop
         self.heartbeat = heartbeat
         self.raw_headers = [
             *((k.lower().encode(), v.encode()) for k, v in (headers or {}).items()),
@@ -161,5 +182,7 @@ class WaitResponse(Response):
         finally:
             for pending in (task, gone):
                 pending.cancel()
+            # Cut by a shutdown, the run goes on elsewhere: not a client leaving.
+            finished = finished or (self.stop is not None and self.stop.begun)
             if self.on_close is not None:
                 await asyncio.shield(self.on_close(finished))

@@ -85,6 +85,7 @@ class Worker:
         self._finalizing: set[str] = set()
         # Slots promised to runs being claimed at creation (see `reserve`).
         self._reserved = 0
+        self._draining = False
         # Stream ends still on their way to the broker (see `_end_stream`).
         self._endings: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
@@ -95,17 +96,29 @@ class Worker:
         self.deps.control.on_cancel(self.cancel_local)
         self._loop_task = asyncio.create_task(self._loop(), name="graphport-worker")
 
-    async def stop(self) -> None:
+    def drain(self) -> None:
+        """Take no more runs (claims stop, no slot is promised to a new run); the runs in
+        flight go on."""
+        self._draining = True
         if self._loop_task:
             self._loop_task.cancel()
-        tasks = list(self._tasks.values())
+
+    async def stop(self, grace: float = 0.0) -> None:
+        """Drain, give the runs in flight `grace` seconds to finish, then cut the rest
+        short: they go back to the queue (another worker, or the next start, resumes them
+        from their checkpoint) instead of staying `running` or ending `error`."""
+        self.drain()
+        if self._tasks and grace > 0:
+            logger.info("Waiting up to %.0f s for %d runs to finish", grace, len(self._tasks))
+            await asyncio.wait(list(self._tasks.values()), timeout=grace)
+        tasks = [t for t in self._tasks.values() if not t.done()]
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=5)
-            # Runs cut short by the stop go back to the queue (another worker, or the next
-            # start, retries them from their checkpoint) instead of staying `running`.
-            if await self.deps.lifecycle.release(self.owner):
+            released = await self.deps.lifecycle.release(self.owner)
+            if released:
+                logger.info("Handed %d unfinished runs back to the queue", len(released))
                 await self.deps.wakeup.notify()
         if self._endings:
             await asyncio.wait(list(self._endings), timeout=5)
@@ -152,7 +165,7 @@ class Worker:
         """Promise a free slot to a run about to be created: returns the owner to create
         it claimed for (`RunLifecycle.create(claim_for=…)`), so it skips the queue's
         wake-up and claim round trip; None when every slot is busy. `adopt` must follow."""
-        if len(self._tasks) + self._reserved >= self.concurrency:
+        if self._draining or len(self._tasks) + self._reserved >= self.concurrency:
             return None
         self._reserved += 1
         return self.owner
