@@ -476,6 +476,29 @@ async def test_identity_reaches_the_graph_and_cannot_be_forged(auth_server: Test
         )
 
 
+async def test_assistant_context_cannot_forge_identity(auth_server: TestServer) -> None:
+    from langgraph_sdk import get_client
+
+    forged = {"langgraph_auth_user_id": "evil", "langgraph_auth_permissions": ["admin"]}
+    client = get_client(
+        url=auth_server.url, api_key=None, headers={"Authorization": "Bearer token-a"}
+    )
+    try:
+        assistant = await client.assistants.create("whoami", context={**forged, "team": "x"})
+        assert assistant["context"] == {"team": "x"}
+        assert assistant["config"]["configurable"] == {"team": "x"}
+        assistant = await client.assistants.update(
+            assistant["assistant_id"], context={**forged, "team": "y"}
+        )
+        assert assistant["context"] == {"team": "y"}
+        out = await client.runs.wait(None, assistant["assistant_id"], input={})
+        assert isinstance(out, dict)
+        assert out["seen"]["context"] == {"team": "y"}
+        assert out["seen"]["user_id"] == "user-a"
+    finally:
+        await client.aclose()
+
+
 async def test_cron_runs_execute_as_their_creator(auth_server: TestServer) -> None:
     srv = auth_server
     a = {"Authorization": "Bearer token-a"}

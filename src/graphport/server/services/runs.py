@@ -96,7 +96,8 @@ def build_kwargs(
     """The stored execution request: merged config (docs/api.md#runs) and options."""
     run_config = clean_config(body.get("config"))
     run_config, run_context = mirror_config_context(run_config, clean_context(body.get("context")))
-    a_config = assistant["config"] or {}
+    # Assistant rows are cleaned on write; cleaned again here for rows written before that.
+    a_config = clean_config(assistant["config"])
     configurable = {
         **(a_config.get("configurable") or {}),
         **caller.configurable_headers,
@@ -115,7 +116,7 @@ def build_kwargs(
             user_id=caller.identity,
         )
     config = {**a_config, **run_config, "configurable": configurable, "metadata": metadata}
-    context = {**(assistant.get("context") or {}), **(run_context or {})}
+    context = {**(clean_context(assistant.get("context")) or {}), **(run_context or {})}
     return {
         "input": body.get("input"),
         "command": body.get("command"),
