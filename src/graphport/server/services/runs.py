@@ -27,6 +27,7 @@ from graphport.server.services.hygiene import (
     clean_context,
     clean_metadata,
     mirror_config_context,
+    thread_configurable,
 )
 from graphport.server.storage import assistants as assistant_store
 from graphport.server.storage import checkpoints
@@ -281,11 +282,9 @@ async def _prepare(
             "assistant_id": assistant_id,
         },
         "config": {
-            "configurable": {
-                k: v
-                for k, v in kwargs["config"]["configurable"].items()
-                if not k.startswith("checkpoint") and k != "run_id"
-            }
+            "configurable": thread_configurable(
+                kwargs["config"]["configurable"], caller.configurable_headers
+            )
         },
     }
     return Draft(run, thread_fields, thread if created else None, inflight)
