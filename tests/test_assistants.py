@@ -206,6 +206,34 @@ async def test_update_graph_id_and_context(client: Any) -> None:
         await client.assistants.update(str(uuid.uuid4()), name="x")
 
 
+async def test_update_context_of_assistant_created_with_context(client: Any) -> None:
+    # The stored config mirrors the stored context; a new context replaces both.
+    a = await client.assistants.create("context", context={"user": "ada"}, metadata={"a": 1})
+    b = await client.assistants.update(
+        a["assistant_id"], context={"user": "bob"}, metadata={"b": 2}
+    )
+    assert b["version"] == 2
+    assert b["context"] == {"user": "bob"}
+    assert b["config"]["configurable"] == {"user": "bob"}
+    assert b["metadata"] == {"a": 1, "b": 2}
+    c = await client.assistants.update(a["assistant_id"], config={"configurable": {"user": "cy"}})
+    assert c["context"] == {"user": "cy"} and c["version"] == 3
+    with pytest.raises(BadRequestError):
+        await client.assistants.update(
+            a["assistant_id"], config={"configurable": {"user": "a"}}, context={"user": "b"}
+        )
+
+
+async def test_context_strips_reserved_keys(client: Any) -> None:
+    forged = {"langgraph_auth_user_id": "evil", "langgraph_auth_permissions": ["admin"]}
+    a = await client.assistants.create("context", context={**forged, "user": "ada"})
+    assert a["context"] == {"user": "ada"}
+    assert a["config"]["configurable"] == {"user": "ada"}
+    b = await client.assistants.update(a["assistant_id"], context={**forged, "user": "bob"})
+    assert b["context"] == {"user": "bob"}
+    assert b["config"]["configurable"] == {"user": "bob"}
+
+
 async def test_versions_listing(client: Any) -> None:
     a = await make(client, tag(), name="v1")
     await client.assistants.update(a["assistant_id"], name="v2", metadata={"phase": "two"})

@@ -334,8 +334,7 @@ async def test_authorization_matrix(auth_server: TestServer) -> None:
             await b.call("POST", "/threads/search", json={"ids": [tid, busy]}, expect=200)
         ).json() == []
         assert (await b.call("POST", "/threads/count", json={}, expect=200)).json() == 1
-        pruned = await b.call("POST", "/threads/prune", json={"thread_ids": [tid]}, expect=200)
-        assert pruned.json() == {"pruned_count": 0}
+        await b.call("POST", "/threads/prune", json={"thread_ids": [tid]}, expect=404)
         crons = (await b.call("POST", "/runs/crons/search", json={}, expect=200)).json()
         assert crons == []
         assert (await b.call("POST", "/runs/crons/count", json={}, expect=200)).json() == 0
@@ -474,6 +473,54 @@ async def test_identity_reaches_the_graph_and_cannot_be_forged(auth_server: Test
             ["runs:write"],
             "globex",
         )
+
+
+async def test_assistant_context_cannot_forge_identity(auth_server: TestServer) -> None:
+    from langgraph_sdk import get_client
+
+    forged = {"langgraph_auth_user_id": "evil", "langgraph_auth_permissions": ["admin"]}
+    client = get_client(
+        url=auth_server.url, api_key=None, headers={"Authorization": "Bearer token-a"}
+    )
+    try:
+        assistant = await client.assistants.create("whoami", context={**forged, "team": "x"})
+        assert assistant["context"] == {"team": "x"}
+        assert assistant["config"]["configurable"] == {"team": "x"}
+        assistant = await client.assistants.update(
+            assistant["assistant_id"], context={**forged, "team": "y"}
+        )
+        assert assistant["context"] == {"team": "y"}
+        out = await client.runs.wait(None, assistant["assistant_id"], input={})
+        assert isinstance(out, dict)
+        assert out["seen"]["context"] == {"team": "y"}
+        assert out["seen"]["user_id"] == "user-a"
+    finally:
+        await client.aclose()
+
+
+async def test_pruning_someone_elses_thread_is_404(auth_server: TestServer) -> None:
+    from langgraph_sdk import get_client
+
+    def as_user(token: str) -> Any:
+        return get_client(
+            url=auth_server.url, api_key=None, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    a, b = as_user("token-a"), as_user("token-b")
+    try:
+        theirs = (await a.threads.create())["thread_id"]
+        mine = (await b.threads.create())["thread_id"]
+        for ids in ([theirs], [mine, theirs]):
+            with pytest.raises(httpx.HTTPStatusError) as err:
+                await b.threads.prune(ids)
+            assert err.value.response.status_code == 404
+        # Nothing was pruned: the request is checked as a whole first.
+        assert (await b.threads.get(mine))["thread_id"] == mine
+        assert (await a.threads.get(theirs))["thread_id"] == theirs
+        assert await b.threads.prune([mine]) == {"pruned_count": 1}
+    finally:
+        await a.aclose()
+        await b.aclose()
 
 
 async def test_cron_runs_execute_as_their_creator(auth_server: TestServer) -> None:

@@ -668,3 +668,41 @@ async def test_counter_interrupts_and_update_state(test_graphs: GraphRegistry) -
         await graph.aupdate_state(config, {"count": 10, "log": ["manual"]}, as_node="increment")
         result = await graph.ainvoke(None, config)
     assert result == {"count": 20, "log": ["increment", "manual", "double"]}
+
+
+async def test_unimplemented_keys_are_named_at_start_up(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from langgraph_sdk import get_client
+
+    from conftest import running_server
+
+    ignored = {
+        "ui": {"echo": "./ui.tsx"},
+        "ui_config": {"shared": ["react"]},
+        "disable_persistence": True,
+        "grpahs": {},  # a typo: not a key at all
+    }
+    understood = {
+        "python_version": "3.12",
+        "webhooks": {"env_prefix": "X_"},
+        "checkpointer": {"serde": {"allowed_json_modules": True}, "path": "./cp.py:make"},
+        "http": {"disable_mcp": True, "logging_headers": {"includes": ["*"]}},
+    }
+    config = {"graphs": {"echo": f"{ROOT / 'examples' / 'echo.py'}:graph"}, **ignored, **understood}
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
+    caplog.set_level("WARNING", logger="graphport")
+    with running_server("sqlite", tmp_path / "langgraph.json") as srv:
+        client = get_client(url=srv.url, api_key=None)
+        try:
+            assistants = await client.assistants.search(graph_id="echo")
+            assert [a["graph_id"] for a in assistants] == ["echo"]  # the server still serves
+        finally:
+            await client.aclose()
+    named = [
+        r.getMessage().split("'")[1]
+        for r in caplog.records
+        if r.name.endswith("unsupported") and "ignored" in r.getMessage()
+    ]
+    expected = [*ignored, "checkpointer.path", "http.logging_headers"]
+    assert sorted(named) == sorted(expected)

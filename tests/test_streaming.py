@@ -82,7 +82,7 @@ async def test_messages_trio(http: httpx.AsyncClient) -> None:
         assert longer.startswith(shorter) and len(longer) > len(shorter)
     assert contents[-1] == REPLY
     assert {e.data[0]["id"] for e in partials} == {msg_id}
-    assert partials[0].data[0]["type"] == "AIMessageChunk"
+    assert {e.data[0]["type"] for e in partials} == {"ai"}
     assert set(names(body)) <= {"messages/metadata", "messages/partial", "messages/complete"}
     assert names(body).count("messages/metadata") == 1
 
@@ -102,6 +102,22 @@ async def test_messages_complete_for_state_messages(http: httpx.AsyncClient) -> 
     [message] = events[2].data
     assert message["type"] == "ai" and message["content"] == "ping"
     assert list(events[1].data) == [message["id"]]
+
+
+async def test_messages_carry_finished_messages(client: Any) -> None:
+    # As the official server: the accumulated message is sent as a finished message
+    # (`type: "ai"`), never as a chunk, in `messages/partial` and `messages/complete`.
+    parts = [
+        part
+        async for part in client.runs.stream(
+            None, "agent", input=AGENT_INPUT, stream_mode="messages"
+        )
+        if part.event in ("messages/partial", "messages/complete")
+    ]
+    assert parts
+    assert {part.data[0]["type"] for part in parts} == {"ai"}
+    assert "tool_call_chunks" not in parts[-1].data[0]
+    assert parts[-1].data[0]["content"] == REPLY
 
 
 async def test_messages_tuple(http: httpx.AsyncClient) -> None:

@@ -356,6 +356,29 @@ async def test_history(client: Any) -> None:
         await client.threads.get_history(str(uuid.uuid4()))
 
 
+async def test_checkpoint_metadata_and_thread_config_shapes(client: Any) -> None:
+    # As the official server: checkpoints name their thread, graph, assistant and run;
+    # request-scoped keys (request id, copied headers) stay out of the thread's config.
+    thread_id = (await client.threads.create())["thread_id"]
+    run = await client.runs.create(
+        thread_id, "counter", input={"count": 1}, headers={"x-probe": "yes"}
+    )
+    await client.runs.join(thread_id, run["run_id"])
+    history = await client.threads.get_history(thread_id, limit=10)
+    state = await client.threads.get_state(thread_id)
+    for metadata in [h["metadata"] for h in history] + [state["metadata"]]:
+        assert metadata["thread_id"] == thread_id
+        assert metadata["graph_id"] == "counter"
+        assert metadata["assistant_id"] == run["assistant_id"]
+        assert metadata["run_id"] == run["run_id"]
+        assert {"source", "step", "parents"} <= set(metadata)
+        assert "langgraph_request_id" not in metadata
+    configurable = (await client.threads.get(thread_id))["config"]["configurable"]
+    assert configurable["graph_id"] == "counter"
+    for key in ("langgraph_request_id", "user-agent", "x-probe", "run_id"):
+        assert key not in configurable, key
+
+
 async def test_history_over_http(client: Any, http: httpx.AsyncClient) -> None:
     thread_id = await run_counter(client)
     r = await http.get(f"/threads/{thread_id}/history")

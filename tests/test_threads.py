@@ -3,13 +3,17 @@ checks of status codes, pagination headers and the system routes (docs/api.md#sy
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
+
+from conftest import running_server
 
 THREAD_KEYS = {
     "thread_id",
@@ -507,16 +511,47 @@ async def test_ok(http: httpx.AsyncClient) -> None:
     assert r.json() == {"ok": True, "services": {"database": "healthy"}}
 
 
-async def test_info(http: httpx.AsyncClient) -> None:
-    r = await http.get("/info")
-    assert r.status_code == 200
-    body = r.json()
+OFFICIAL_FLAGS = {
+    "assistants",
+    "crons",
+    "langsmith",
+    "langsmith_tracing_replicas",
+    "langsmith_tracing_session_on_runs",
+}
+
+
+async def test_info(client: Any) -> None:
+    body = await client.http.get("/info")
     assert isinstance(body["version"], str) and isinstance(body["langgraph_py_version"], str)
-    assert body["flags"]["assistants"] is True and body["flags"]["crons"] is True
+    assert OFFICIAL_FLAGS <= set(body["flags"])
     assert all(isinstance(v, bool) for v in body["flags"].values())
+    on = {k for k, v in body["flags"].items() if v}
+    assert on == {"assistants", "crons", "threads", "runs", "store", "webhooks"} | {
+        "resumable_streams"
+    }
     assert {"kind", "project_id", "host_revision_id", "revision_id", "tenant_id"} <= set(
         body["host"]
     )
+
+
+async def test_info_flags_follow_the_config(tmp_path: Path) -> None:
+    from langgraph_sdk import get_client
+
+    config = {
+        "graphs": {"echo": f"{Path(__file__).parents[1] / 'examples' / 'echo.py'}:graph"},
+        "http": {"disable_runs": True, "disable_webhooks": True},
+        "store": {"ttl": {"default_ttl": 5}},
+        "checkpointer": {"ttl": {"default_ttl": 60}},
+    }
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
+    with running_server("sqlite", tmp_path / "langgraph.json") as srv:
+        client = get_client(url=srv.url, api_key=None)
+        try:
+            flags = (await client.http.get("/info"))["flags"]
+        finally:
+            await client.aclose()
+    on = {k for k, v in flags.items() if v}
+    assert on == {"assistants", "threads", "store", "resumable_streams", "thread_ttl", "store_ttl"}
 
 
 async def test_docs_and_openapi(http: httpx.AsyncClient) -> None:

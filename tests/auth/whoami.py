@@ -1,9 +1,11 @@
-"""whoami: reports what the server put in `config.configurable` about the caller."""
+"""whoami: reports what the server put in `config.configurable` (and `runtime.context`)
+about the caller."""
 
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import START, StateGraph
+from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
 
@@ -11,7 +13,7 @@ class State(TypedDict, total=False):
     seen: dict[str, Any]
 
 
-def whoami(state: State, config: RunnableConfig) -> State:
+def whoami(state: State, config: RunnableConfig, runtime: Runtime) -> State:
     c = config.get("configurable", {})
     user = c.get("langgraph_auth_user")
     return {
@@ -26,6 +28,7 @@ def whoami(state: State, config: RunnableConfig) -> State:
             "authorization": c.get("authorization"),
             "custom_header": c.get("my-header"),
             "request_id": c.get("langgraph_request_id"),
+            "context": dict(runtime.context or {}),
         }
     }
 

@@ -12,6 +12,8 @@ from graphport.server.api import deps
 from graphport.server.api.params import truthy
 from graphport.server.api.responses import JSON
 from graphport.server.core import Core
+from graphport.server.graphs import LangGraphConfig
+from graphport.server.graphs.persistence import thread_ttl_policy
 
 router = APIRouter(tags=["system"])
 # Installed versions don't change while the server runs; reading package metadata does I/O.
@@ -30,20 +32,35 @@ async def ok(check_db: str | None = None, core: Core = Depends(deps.core)) -> JS
     return JSON({"ok": True, "services": {"database": "healthy"}})
 
 
+def flags(config: LangGraphConfig) -> dict[str, bool]:
+    """What this server has on, so clients can detect it: the official flags, then
+    Graphport's (route families, webhooks, TTLs, semantic search)."""
+    http = config.http or {}
+    store = config.store or {}
+    on = {f: not http.get(f"disable_{f}") for f in ("assistants", "threads", "runs", "store")}
+    return {
+        "assistants": on["assistants"],
+        "crons": on["runs"],  # crons are served with the runs routes
+        "langsmith": False,
+        "langsmith_tracing_replicas": False,
+        "langsmith_tracing_session_on_runs": False,
+        "resumable_streams": True,
+        **{f: on[f] for f in ("threads", "runs", "store")},
+        "webhooks": not http.get("disable_webhooks"),
+        "custom_auth": bool((config.auth or {}).get("path")),
+        "thread_ttl": thread_ttl_policy(config).default_ttl is not None,
+        "store_ttl": (store.get("ttl") or {}).get("default_ttl") is not None,
+        "semantic_search": store.get("index") is not None,
+    }
+
+
 @router.get("/info")
 async def info(core: Core = Depends(deps.core)) -> JSON:
     return JSON(
         {
             "version": version("graphport"),
             "langgraph_py_version": version("langgraph"),
-            "flags": {
-                "assistants": True,
-                "crons": True,
-                "langsmith": False,
-                "langsmith_tracing_replicas": False,
-                "langsmith_tracing_session_on_runs": False,
-                "resumable_streams": True,
-            },
+            "flags": flags(core.config),
             "host": {
                 "kind": "graphport",
                 "backend": core.db.dialect,

@@ -1,7 +1,8 @@
 """Reading `langgraph.json`.
 
 Files written for the official CLI must load unchanged, so unknown keys are kept (in `raw`) rather
-than rejected; only what Graphport needs to start is validated here.
+than rejected (and named in a warning, see `unsupported.py`); only what Graphport needs to start
+is validated here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .unsupported import warn_unsupported
 from .webhooks import WebhookConfig
 
 __all__ = ["ConfigError", "LangGraphConfig", "load_config", "parse_graph_spec"]
@@ -84,7 +86,7 @@ def load_config(path: str | Path) -> LangGraphConfig:
     if isinstance(env, dict):
         env = {str(k): str(v) for k, v in env.items()}
 
-    return LangGraphConfig(
+    config = LangGraphConfig(
         path=path,
         graphs=graphs,
         dependencies=list(dependencies),
@@ -96,6 +98,8 @@ def load_config(path: str | Path) -> LangGraphConfig:
         raw=raw,
         graph_descriptions=descriptions,
     )
+    warn_unsupported(path, raw)
+    return config
 
 
 def _read_graphs(path: Path, value: Any) -> tuple[dict[str, str], dict[str, str]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from langchain_core.messages import BaseMessage, BaseMessageChunk
+from langchain_core.messages import BaseMessageChunk, message_chunk_to_message
 
 from graphport.server.serde import to_jsonable
 
@@ -35,7 +35,9 @@ def event_name(mode: str, ns: tuple[str, ...]) -> str:
 
 
 class MessageTrio:
-    """Accumulates chunks per message id into `messages/partial` (and metadata first)."""
+    """Accumulates chunks per message id into `messages/partial` (and metadata first).
+    Both `messages/partial` and `messages/complete` carry finished messages (`type: "ai"`,
+    not `"AIMessageChunk"`), as the official server sends them."""
 
     def __init__(self) -> None:
         self._seen: dict[str, BaseMessageChunk | None] = {}
@@ -49,9 +51,7 @@ class MessageTrio:
             prev = self._seen[msg_id]
             acc = message if prev is None else prev + message
             self._seen[msg_id] = acc
-            yield "messages/partial", [to_jsonable(acc)]
-        elif isinstance(message, BaseMessage):
-            yield "messages/complete", [to_jsonable(message)]
+            yield "messages/partial", [to_jsonable(message_chunk_to_message(acc))]
         else:
             yield "messages/complete", [to_jsonable(message)]
 

@@ -34,6 +34,29 @@ def checkpoint_of(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return out
 
 
+# Set per request (docs/api.md#conventions); a checkpoint outlives the request.
+REQUEST_SCOPED = frozenset(
+    {
+        "langgraph_request_id",
+        "langgraph_auth_user",
+        "langgraph_auth_user_id",
+        "langgraph_auth_permissions",
+    }
+)
+
+
+def checkpoint_metadata(snap: StateSnapshot) -> dict[str, Any] | None:
+    """A checkpoint's metadata as the official server shows it: with its `thread_id` (which
+    langgraph's savers leave out of what they store), without request-scoped keys."""
+    if snap.metadata is None:
+        return None
+    metadata = {k: v for k, v in snap.metadata.items() if k not in REQUEST_SCOPED}
+    thread_id = ((snap.config or {}).get("configurable") or {}).get("thread_id")
+    if thread_id is not None:
+        metadata["thread_id"] = thread_id
+    return to_jsonable(metadata)
+
+
 def snapshot_dict(snap: StateSnapshot) -> dict[str, Any]:
     tasks = []
     for t in snap.tasks:
@@ -56,7 +79,7 @@ def snapshot_dict(snap: StateSnapshot) -> dict[str, Any]:
         "values": to_jsonable(snap.values),
         "next": list(snap.next),
         "tasks": tasks,
-        "metadata": to_jsonable(snap.metadata),
+        "metadata": checkpoint_metadata(snap),
         "created_at": snap.created_at,
         "checkpoint": checkpoint,
         "parent_checkpoint": parent,

@@ -14,7 +14,12 @@ from graphport.server.graphs import schemas as graph_schemas
 from graphport.server.serde import utcnow
 from graphport.server.services.caller import Caller
 from graphport.server.services.cancellation import cancel_assistant_runs
-from graphport.server.services.hygiene import clean_config, clean_metadata, mirror_config_context
+from graphport.server.services.hygiene import (
+    clean_config,
+    clean_context,
+    clean_metadata,
+    mirror_config_context,
+)
 from graphport.server.storage import assistants as store
 from graphport.server.storage import crons as cron_store
 from graphport.server.storage import threads as thread_store
@@ -73,7 +78,7 @@ async def create(core: Core, caller: Caller, body: dict[str, Any]) -> dict[str, 
         "assistant_id": assistant_id,
         "graph_id": body["graph_id"],
         "config": clean_config(body.get("config")),
-        "context": body.get("context"),
+        "context": clean_context(body.get("context")),
         "metadata": clean_metadata(body.get("metadata")),
         "if_exists": body.get("if_exists") or "raise",
         "name": body.get("name") or "Untitled",
@@ -126,7 +131,7 @@ async def patch(
         "assistant_id": assistant_id,
         "graph_id": body.get("graph_id"),
         "config": clean_config(body["config"]) if body.get("config") is not None else None,
-        "context": body.get("context"),
+        "context": clean_context(body.get("context")),
         "metadata": clean_metadata(body["metadata"]) if body.get("metadata") else None,
         "name": body.get("name"),
         "description": body.get("description"),
@@ -134,21 +139,19 @@ async def patch(
     flt = await caller.authorize("assistants", "update", value)
     if value["graph_id"] is not None:
         _check_graph(core, value["graph_id"])
+    # The patch's own config and context mirror each other (both non-empty is a 400);
+    # what it leaves empty keeps the current version's value.
+    config, context = mirror_config_context(value["config"] or {}, value["context"])
+    context_given = bool(value["config"]) or value["context"] is not None
     now = utcnow()
     async with core.db.begin() as conn:
         current = await store.get(conn, assistant_id, flt)
         if current is None:
             raise NotFound(f"Assistant {assistant_id} not found")
-        config = value["config"] if value["config"] else current["config"]
-        context = value["context"] if value["context"] is not None else None
-        if value["config"] or value["context"] is not None:
-            config, context = mirror_config_context(config, context)
-        else:
-            context = current["context"]
         fields = {
             "graph_id": value["graph_id"] or current["graph_id"],
-            "config": config,
-            "context": context,
+            "config": config or current["config"],
+            "context": context if context_given else current["context"],
             "metadata": {**current["metadata"], **(value["metadata"] or {})},
             "name": value["name"] if value["name"] is not None else current["name"],
             "description": value["description"]

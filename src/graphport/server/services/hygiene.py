@@ -4,6 +4,7 @@ mirror (docs/api.md#conventions)."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 from graphport.server.errors import BadRequest
@@ -28,6 +29,18 @@ RESERVED_CONFIGURABLE = frozenset(
 RESERVED_METADATA = frozenset(
     {"thread_id", "assistant_id", "run_id", "cron_id", "counters_since_delta_snapshot"}
 )
+
+
+# Set for one run; the thread keeps none of them.
+RUN_ONLY = frozenset({"run_id", "cron_id", "checkpoint_id", "checkpoint_ns", "checkpoint_map"})
+
+
+def thread_configurable(configurable: dict[str, Any], headers: Iterable[str]) -> dict[str, Any]:
+    """What a run leaves in its thread's `config.configurable`: the assistant's and the
+    request's own keys and the thread, graph and assistant ids; not what the server added for
+    this run only (run and checkpoint ids, auth keys, the request id and copied headers)."""
+    dropped = RESERVED_CONFIGURABLE | RUN_ONLY | set(headers)
+    return {k: v for k, v in configurable.items() if k not in dropped and not k.startswith("__")}
 
 
 def clean_metadata(metadata: dict[str, Any] | None) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from graphport.server.services.hygiene import (
     clean_context,
     clean_metadata,
     mirror_config_context,
+    thread_configurable,
 )
 from graphport.server.storage import assistants as assistant_store
 from graphport.server.storage import checkpoints
@@ -101,7 +102,8 @@ def build_kwargs(
     """The stored execution request: merged config (docs/api.md#runs) and options."""
     run_config = clean_config(body.get("config"))
     run_config, run_context = mirror_config_context(run_config, clean_context(body.get("context")))
-    a_config = assistant["config"] or {}
+    # Assistant rows are cleaned on write; cleaned again here for rows written before that.
+    a_config = clean_config(assistant["config"])
     configurable = {
         **(a_config.get("configurable") or {}),
         **caller.configurable_headers,
@@ -120,7 +122,7 @@ def build_kwargs(
             user_id=caller.identity,
         )
     config = {**a_config, **run_config, "configurable": configurable, "metadata": metadata}
-    context = {**(assistant.get("context") or {}), **(run_context or {})}
+    context = {**(clean_context(assistant.get("context")) or {}), **(run_context or {})}
     return {
         "input": body.get("input"),
         "command": body.get("command"),
@@ -290,11 +292,9 @@ async def _prepare(
             "assistant_id": assistant_id,
         },
         "config": {
-            "configurable": {
-                k: v
-                for k, v in kwargs["config"]["configurable"].items()
-                if not k.startswith("checkpoint") and k != "run_id"
-            }
+            "configurable": thread_configurable(
+                kwargs["config"]["configurable"], caller.configurable_headers
+            )
         },
     }
     return Draft(run, thread_fields, thread if created else None, inflight)

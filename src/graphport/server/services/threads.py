@@ -255,9 +255,13 @@ async def copy(core: Core, caller: Caller, thread_id: str) -> dict[str, Any]:
 
 
 async def prune(core: Core, caller: Caller, thread_ids: list[str], strategy: str) -> int:
+    """Missing ids are skipped; under an auth filter every id must be visible, or nothing
+    is pruned and the answer is a 404, as for any other route on someone else's thread."""
     flt = await caller.authorize("threads", "delete", {"thread_id": None})
     async with core.db.read() as conn:
         ids = await store.ids_matching(conn, thread_ids, flt) if thread_ids else []
+    if flt and len(set(ids)) < len(set(thread_ids)):
+        raise NotFound("At least one thread not found or not authorized")
     if strategy == "delete":
         await delete_many(core, ids)
     else:
