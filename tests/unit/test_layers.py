@@ -17,6 +17,7 @@ RANKS = {
     "graphport.server.serde": 0,
     "graphport.server.errors": 0,
     "graphport.server.settings": 0,
+    "graphport.server.tracing": 0,  # observability: a thin module every layer may call
     "graphport.server.storage": 1,
     "graphport.server.graphs": 1,
     "graphport.server.lifecycle": 2,

@@ -10,7 +10,7 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
-from graphport.server import process
+from graphport.server import process, tracing
 from graphport.server.api import assistants, errors, runs, system, threads
 from graphport.server.api import crons as cron_routes
 from graphport.server.api import store as store_routes
@@ -58,4 +58,5 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router)
     # `auth` and `http` of langgraph.json: middleware around every route (keep this last).
     server_auth = install_auth_and_http(app, settings, loaded.config)
+    tracing.instrument(app)
     return app

@@ -13,6 +13,7 @@ from typing import Any
 
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
+from graphport.server import tracing
 from graphport.server.core import Core
 from graphport.server.graphs import GraphRegistry, LangGraphConfig, load_config
 from graphport.server.graphs.persistence import serde_options, store_kwargs, thread_ttl_policy
@@ -42,6 +43,8 @@ class Loaded:
 
 
 def load(settings: Settings) -> Loaded:
+    if tracing.wanted():
+        tracing.configure()
     config = load_config(settings.config_path)
     registry = GraphRegistry.load(config)
     config.webhooks = load_webhooks(config.raw, dev=settings.dev)  # after the graphs' `env`

@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
-from graphport.server import serde
+from graphport.server import serde, tracing
 from graphport.server.graphs import GraphRegistry
 from graphport.server.lifecycle import Ended, RunLifecycle
 from graphport.server.runtime import executor
@@ -227,32 +227,38 @@ class Worker:
         error: BaseException | None = None
         outcome = executor.Outcome()
         heartbeat = asyncio.create_task(self._heartbeat(run_id))
-        try:
-            if run_id in self._cancel:  # cancelled between its claim and this start
-                raise asyncio.CancelledError
-            async with asyncio.timeout(self.deps.run_timeout_seconds):
-                outcome = await executor.execute(self.deps.registry, self.deps.db, run, publish)
-        except asyncio.CancelledError:
-            action = self._cancel.pop(run_id, None)
-            if action is None:  # shutdown: the stop hands the run back to the queue
+        with tracing.run_span(run) as span:
+            try:
+                if run_id in self._cancel:  # cancelled between its claim and this start
+                    raise asyncio.CancelledError
+                async with asyncio.timeout(self.deps.run_timeout_seconds):
+                    outcome = await executor.execute(
+                        self.deps.registry, self.deps.db, run, publish
+                    )
+            except asyncio.CancelledError:
+                action = self._cancel.pop(run_id, None)
+                if action is None:  # shutdown: the stop hands the run back to the queue
+                    heartbeat.cancel()
+                    self._tasks.pop(run_id, None)
+                    raise
+                status = "rollback" if action == "rollback" else "interrupted"
+            except TimeoutError as e:
+                status, error = "timeout", e
+            except Exception as e:
+                error = e
+                if is_transient(e):  # the database or the broker, not the graph
+                    status = "retry"
+                    logger.warning(
+                        "Run %s cut short by %s: %s; retrying", run_id, type(e).__name__, e
+                    )
+                else:
+                    status = "error"
+                    logger.warning(
+                        "Run %s failed: %s: %s", run_id, type(e).__name__, e, exc_info=True
+                    )
+            finally:
                 heartbeat.cancel()
-                self._tasks.pop(run_id, None)
-                raise
-            status = "rollback" if action == "rollback" else "interrupted"
-        except TimeoutError as e:
-            status, error = "timeout", e
-        except Exception as e:
-            error = e
-            if is_transient(e):  # the database or the broker, not the graph
-                status = "retry"
-                logger.warning("Run %s cut short by %s: %s; retrying", run_id, type(e).__name__, e)
-            else:
-                status = "error"
-                logger.warning(
-                    "Run %s failed: %s: %s", run_id, type(e).__name__, e, exc_info=True
-                )
-        finally:
-            heartbeat.cancel()
+            tracing.outcome(span, status, error)
         # From here on cancels are ignored (cancel_local): the graph has stopped, and an
         # interrupted finalize would leave the run `running` and its stream open.
         self._finalizing.add(run_id)

@@ -17,6 +17,7 @@ import orjson
 import uuid_utils.compat as uuid7
 
 from graphport.auth.types import Action
+from graphport.server import tracing
 from graphport.server.core import Core
 from graphport.server.errors import BadRequest, Conflict, NotFound, Unprocessable
 from graphport.server.lifecycle import Draft, ThreadAppeared
@@ -168,6 +169,8 @@ async def create_run(
         "if_not_exists": if_not_exists,
         "after_seconds": body.get("after_seconds") or 0,
         "kwargs": body,
+        # Read here: the create transaction may run on a database thread.
+        "trace_context": tracing.carrier(),
     }
     flt = await caller.authorize("threads", "create_run", value)
     # docs/api.md#auth-dsl: the assistants.read check applies to non-system assistants only.
@@ -272,6 +275,8 @@ async def _prepare(
         metadata=metadata,
         temporary=temporary,
     )
+    if value["trace_context"]:  # the worker's span joins the creating request's trace
+        kwargs["trace_context"] = value["trace_context"]
     run: NewRun = {
         "run_id": run_id,
         "thread_id": thread_id,

@@ -37,6 +37,7 @@ class RunKwargs(TypedDict, total=False):
     resumable: bool
     durability: str
     on_disconnect: str
+    trace_context: dict[str, str]  # W3C trace headers of the creating request (tracing on)
 
 
 class NewRun(TypedDict):
