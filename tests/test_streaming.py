@@ -357,7 +357,11 @@ async def test_join_stream_filters(http: httpx.AsyncClient, client: Any) -> None
     # Without Last-Event-ID a finished run's join stream closes at once, empty.
     _, live = await stream(http, "GET", url)
     assert live == []
-    assert (await http.get(url, headers={"Last-Event-ID": "garbage"})).status_code == 422
+    bad_id = await http.get(url, headers={"Last-Event-ID": "garbage"})
+    assert (bad_id.status_code, bad_id.json()) == (
+        422,
+        {"detail": "Invalid Last-Event-ID: 'garbage'"},
+    )
     missing = await http.get(f"/threads/{tid}/runs/{uuid.uuid4()}/stream")
     assert missing.status_code == 404
 
@@ -437,6 +441,8 @@ async def test_thread_stream(http: httpx.AsyncClient) -> None:
         assert [e.id for e in replay] == [e.id for e in seen if e.event == "metadata"]
     bad = await http.get(f"/threads/{tid}/stream", params={"stream_mode": "tools"})
     assert bad.status_code == 422
+    bad_id = await http.get(f"/threads/{tid}/stream", headers={"Last-Event-ID": "1-x"})
+    assert (bad_id.status_code, bad_id.json()) == (422, {"detail": "Invalid Last-Event-ID: '1-x'"})
     assert (await http.get(f"/threads/{uuid.uuid4()}/stream")).status_code == 404
 
 

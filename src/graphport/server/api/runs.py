@@ -12,12 +12,12 @@ from starlette.responses import Response
 
 from graphport.server.api import deps
 from graphport.server.api.models import RunCreateStateful, RunCreateStateless, RunsCancel
-from graphport.server.api.params import truthy, valid_uuid
+from graphport.server.api.params import last_event_position, truthy, valid_uuid
 from graphport.server.api.responses import JSON, select_fields
 from graphport.server.api.sse import WaitResponse, sse_response
 from graphport.server.core import Core
 from graphport.server.errors import Unprocessable
-from graphport.server.runtime.broker import Event, parse_event_id
+from graphport.server.runtime.broker import Event
 from graphport.server.services import runs as service
 from graphport.server.services import threads as thread_service
 from graphport.server.services.caller import Caller
@@ -264,7 +264,7 @@ async def _join_stream(
     stream_mode: list[str] | None,
     cancel_on_disconnect: str | None,
 ) -> Response:
-    after = parse_event_id(last_event_id)
+    after = last_event_position(last_event_id)
     if thread_id is None:
         run = await service.fetch_stateless(core, caller, valid_uuid(run_id, "run"))
     else:
@@ -396,7 +396,7 @@ async def thread_stream(
     bad = modes - {"run_modes", "lifecycle", "state_update"}
     if bad:
         raise Unprocessable(f"stream_modes: invalid value(s) {sorted(bad)}")
-    after = parse_event_id(last_event_id)
+    after = last_event_position(last_event_id)
     await thread_service.fetch(core, caller, thread_id)
 
     async def events() -> Any:

@@ -12,11 +12,13 @@ from typing import Any
 
 import orjson
 
-from graphport.server.errors import Unprocessable
-
 # "-" (or "-1"/"0") replays from the start; otherwise "<ms>-<seq>" ids as Redis streams use.
 FROM_START = "0-0"
 _ID = re.compile(r"^\d+(-(\d+|\*))?$")
+
+
+class InvalidEventId(ValueError):
+    """A client-supplied event id that is not `-`, `<ms>` or `<ms>-<seq>`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +35,7 @@ def parse_event_id(raw: str | None) -> tuple[int, int] | None:
     if raw in ("-", "-1"):
         return (0, 0)
     if not _ID.match(raw):
-        raise Unprocessable(f"Invalid Last-Event-ID: {raw!r}")
+        raise InvalidEventId(f"Invalid Last-Event-ID: {raw!r}")
     ms, _, seq = raw.partition("-")
     return (int(ms), int(seq) if seq and seq != "*" else 0)
 

@@ -9,26 +9,28 @@ from sqlalchemy import text
 
 from graphport.server.storage.database import Database
 
-# (table, columns after thread_id) per dialect; thread_id is always the first column.
-_TABLES: dict[str, list[tuple[str, str]]] = {
-    "sqlite": [
-        (
-            "checkpoints",
-            "checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata",
+# Every column but thread_id of each saver table, per dialect. copy_thread copies whole rows,
+# so a column a langgraph release adds must be added here: tests/test_langgraph_coupling.py
+# compares these with the tables the savers create (docs/internals.md).
+_CHECKPOINTS = (
+    "checkpoint_ns", "checkpoint_id", "parent_checkpoint_id", "type", "checkpoint", "metadata",
+)
+SAVER_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "sqlite": {
+        "checkpoints": _CHECKPOINTS,
+        "writes": (
+            "checkpoint_ns", "checkpoint_id", "task_id", "task_path", "idx", "channel", "type",
+            "value",
         ),
-        ("writes", "checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, value"),
-    ],
-    "postgresql": [
-        (
-            "checkpoints",
-            "checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata",
+    },
+    "postgresql": {
+        "checkpoints": _CHECKPOINTS,
+        "checkpoint_blobs": ("checkpoint_ns", "channel", "version", "type", "blob"),
+        "checkpoint_writes": (
+            "checkpoint_ns", "checkpoint_id", "task_id", "idx", "channel", "type", "blob",
+            "task_path",
         ),
-        ("checkpoint_blobs", "checkpoint_ns, channel, version, type, blob"),
-        (
-            "checkpoint_writes",
-            "checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob, task_path",
-        ),
-    ],
+    },
 }
 _WRITES = {"sqlite": "writes", "postgresql": "checkpoint_writes"}
 _RUN_ID = {
@@ -39,7 +41,8 @@ _RUN_ID = {
 
 async def copy_thread(db: Database, source: str, target: str) -> None:
     async with db.begin() as conn:
-        for table, cols in _TABLES[db.dialect]:
+        for table, columns in SAVER_COLUMNS[db.dialect].items():
+            cols = ", ".join(columns)
             await conn.execute(
                 text(
                     f"INSERT INTO {table} (thread_id, {cols}) "

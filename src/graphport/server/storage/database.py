@@ -155,6 +155,7 @@ async def _sqlite_backends(
     store_conn = await _connect(isolation_level=None)
     try:
         saver = AsyncSqliteSaver(cp_conn, serde=serde)
+        # `lock` is not langgraph's public API; guarded as docs/internals.md says.
         saver.lock = write_lock
         await saver.setup()
         store = AsyncSqliteStore(store_conn, **store_kwargs)
@@ -213,7 +214,8 @@ async def _postgres_backends(
 
 
 async def _close_store(store: BaseStore) -> None:
-    """Stop the batched store's background task before its loop goes away."""
+    """Stop the batched store's background task before its loop goes away (`_task` is
+    private to langgraph: docs/internals.md)."""
     task = getattr(store, "_task", None)
     if isinstance(task, asyncio.Task) and not task.done():
         task.cancel()
