@@ -18,13 +18,14 @@ PUBLIC: Final = "public"
 
 _READ: Final = (("threads", "read"),)
 _RUN: Final = (("threads", "create_run"), ("assistants", "read"))
-# One JSON-RPC endpoint: send creates runs, get reads, cancel updates, list searches.
+# One JSON-RPC endpoint on an assistant (read first, system assistants excepted, as for
+# runs): send creates runs, get reads them, cancel updates, list searches.
 _A2A: Final = (
+    ("assistants", "read"),
     ("threads", "create_run"),
     ("threads", "read"),
     ("threads", "update"),
     ("threads", "search"),
-    ("assistants", "read"),
 )
 
 ROUTES: Final[dict[tuple[str, str], tuple[Pair, ...] | str]] = {
