@@ -18,6 +18,15 @@ PUBLIC: Final = "public"
 
 _READ: Final = (("threads", "read"),)
 _RUN: Final = (("threads", "create_run"), ("assistants", "read"))
+# One JSON-RPC endpoint on an assistant (read first, system assistants excepted, as for
+# runs): send creates runs, get reads them, cancel updates, list searches.
+_A2A: Final = (
+    ("assistants", "read"),
+    ("threads", "create_run"),
+    ("threads", "read"),
+    ("threads", "update"),
+    ("threads", "search"),
+)
 
 ROUTES: Final[dict[tuple[str, str], tuple[Pair, ...] | str]] = {
     # --- system (public) --------------------------------------------------------------
@@ -90,6 +99,10 @@ ROUTES: Final[dict[tuple[str, str], tuple[Pair, ...] | str]] = {
     ("DELETE", "/store/items"): (("store", "delete"),),
     ("POST", "/store/items/search"): (("store", "search"),),
     ("POST", "/store/namespaces"): (("store", "list_namespaces"),),
+    # --- A2A (docs/api.md#a2a) ----------------------------------------------------------
+    ("POST", "/a2a/{assistant_id}"): _A2A,
+    ("GET", "/a2a/{assistant_id}/.well-known/agent-card.json"): (("assistants", "read"),),
+    ("GET", "/.well-known/agent-card.json"): (("assistants", "search"), ("assistants", "read")),
 }
 
 
@@ -114,6 +127,8 @@ _THREAD_RUNS = re.compile(r"^/threads/\{[^}/]+\}/(runs|stream|commands)(/|$)")
 
 def route_family(path: str) -> str | None:
     """Which `http.disable_*` flag switches a route off (crons belong to runs)."""
+    if path.startswith("/a2a/") or path == "/.well-known/agent-card.json":
+        return "a2a"
     if path.startswith("/assistants"):
         return "assistants"
     if path.startswith("/store"):
