@@ -334,6 +334,11 @@ async def test_authorization_matrix(auth_server: TestServer) -> None:
         assert (await b.call("POST", "/assistants/search", json=owned, expect=200)).json() == []
         count = (await b.call("POST", "/assistants/count", json=owned, expect=200)).json()
         assert count == 0
+        listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        mcp_accept = {"Accept": "application/json, text/event-stream"}
+        tools = await b.call("POST", "/mcp", json=listing, headers=mcp_accept, expect=200)
+        names = {t["name"] for t in tools.json()["result"]["tools"]}
+        assert "echo" in names and not names & {"a", aid}
         mine = (await b.call("POST", "/threads", json={}, expect=200)).json()["thread_id"]
         found = (await b.call("POST", "/threads/search", json={"limit": 100}, expect=200)).json()
         assert [x["thread_id"] for x in found] == [mine]

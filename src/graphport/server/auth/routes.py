@@ -99,6 +99,9 @@ ROUTES: Final[dict[tuple[str, str], tuple[Pair, ...] | str]] = {
     ("DELETE", "/store/items"): (("store", "delete"),),
     ("POST", "/store/items/search"): (("store", "search"),),
     ("POST", "/store/namespaces"): (("store", "list_namespaces"),),
+    # --- protocols ----------------------------------------------------------------------
+    # MCP: every message lists the tools the caller may see; tools/call then runs one.
+    ("POST", "/mcp"): (("assistants", "search"), *_RUN),
     # --- A2A (docs/api.md#a2a) ----------------------------------------------------------
     ("POST", "/a2a/{assistant_id}"): _A2A,
     ("GET", "/a2a/{assistant_id}/.well-known/agent-card.json"): (("assistants", "read"),),
@@ -137,6 +140,8 @@ def route_family(path: str) -> str | None:
         return "runs"
     if path.startswith("/threads"):
         return "threads"
+    if path == "/mcp":
+        return "mcp"
     if path in ("/info", "/metrics"):
         return "meta"
     return None

@@ -282,9 +282,8 @@ async def schemas(core: Core, caller: Caller, assistant_id: str) -> dict[str, An
 
 
 async def input_schema(core: Core, assistant: dict[str, Any]) -> dict[str, Any] | None:
-    """The JSON schema of an (already authorized) assistant's graph input."""
-    found = await _graph_call(core, assistant, graph_schemas.graph_schemas, assistant["graph_id"])
-    return found.get("input_schema")
+    """The input schema of an assistant row the caller was already allowed to see."""
+    return await _graph_call(core, assistant, graph_schemas.input_schema)
 
 
 async def subgraphs(
