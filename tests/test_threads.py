@@ -529,6 +529,7 @@ async def test_info(client: Any) -> None:
     assert on == {"assistants", "crons", "threads", "runs", "store", "webhooks"} | {
         "resumable_streams",
         "mcp",
+        "a2a",
     }
     assert {"kind", "project_id", "host_revision_id", "revision_id", "tenant_id"} <= set(
         body["host"]
@@ -552,7 +553,7 @@ async def test_info_flags_follow_the_config(tmp_path: Path) -> None:
         finally:
             await client.aclose()
     on = {k for k, v in flags.items() if v}
-    assert on == {"assistants", "threads", "store", "resumable_streams", "mcp"} | {
+    assert on == {"assistants", "threads", "store", "resumable_streams", "mcp", "a2a"} | {
         "thread_ttl",
         "store_ttl",
     }
