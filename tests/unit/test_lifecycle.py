@@ -442,3 +442,17 @@ async def test_retry_refuses_a_run_held_by_another(life: RunLifecycle, db: Datab
     run = await create(life, tid(), claim_for=OWNER)
     await life.retry(run, owner="another-worker", error={"error": "E", "message": ""})
     assert (await run_row(db, run["run_id"]))["status"] == "running"
+
+
+# --- cancel requests kept in the row --------------------------------------------------------
+
+
+async def test_a_cancel_request_reaches_the_holder_with_its_renewal(life: RunLifecycle) -> None:
+    run = await create(life, tid(), claim_for=OWNER)
+    assert await life.renew(OWNER, [run["run_id"]]) == {}
+    await life.note_cancel(run["run_id"], "rollback", "test")
+    assert await life.renew(OWNER, [run["run_id"]]) == {run["run_id"]: "rollback"}
+    # Handed back before it stopped, the next claim carries the request.
+    await life.release(OWNER)
+    claim = await life.claim("worker-2")
+    assert claim.run is not None and claim.run["cancel_action"] == "rollback"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from graphport.server.lifecycle import machine, sql
 from graphport.server.serde import utcnow
@@ -178,9 +178,14 @@ class RunLifecycle:
 
         return await self.db.transact(transaction)
 
-    async def renew(self, owner: str, run_ids: list[str]) -> None:
+    async def renew(self, owner: str, run_ids: list[str]) -> dict[str, CancelAction]:
+        """Extend `owner`'s leases; returns the cancels asked for those runs (run id ->
+        action), which reach the worker this way even when their signal was lost."""
         async with self.db.begin() as conn:
-            await run_store.renew_leases(conn, owner, run_ids, self._lease_until(utcnow()))
+            found = await run_store.renew_leases(
+                conn, owner, run_ids, self._lease_until(utcnow())
+            )
+        return {run_id: cast(CancelAction, action) for run_id, action in found.items()}
 
     async def finish(
         self,
@@ -334,10 +339,12 @@ class RunLifecycle:
 
         return await self.db.transact(transaction)
 
-    async def note_cancel(self, run_id: str, reason: str | None) -> None:
-        """Record why a running run is being cancelled (its worker ends it)."""
+    async def note_cancel(self, run_id: str, action: CancelAction, reason: str | None) -> None:
+        """Ask for a running run to be cancelled: kept in its row, so the worker holding it
+        finds the request with its next lease renewal (or at its next claim) even if the
+        signal never reached it; the worker then ends it through `finish`."""
         async with self.db.begin() as conn:
-            await run_store.set_fields(conn, run_id, cancel_reason=reason)
+            await run_store.set_fields(conn, run_id, cancel_reason=reason, cancel_action=action)
 
     async def release(self, owner: str) -> list[Run]:
         """A stopping worker's runs go back to the queue for another worker (or the next

@@ -60,9 +60,7 @@ async def open_backends(settings: Settings) -> AsyncIterator[Backends]:
             await redis.ping()
         except RedisError as e:
             raise BackendUnavailable(f"Redis unreachable at {settings.redis_url}: {e}") from e
-        # A cancel is kept long enough for a dead worker's run to be swept (a lease and a
-        # sweep interval), claimed again and renewed once, which is when it is checked.
-        signals = RedisSignals(redis, settings.redis_prefix, 3 * settings.lease_seconds)
+        signals = RedisSignals(redis, settings.redis_prefix)
         await signals.start()
         try:
             broker = RedisBroker(redis, settings.redis_prefix, settings.stream_retention_seconds)

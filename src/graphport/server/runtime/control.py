@@ -1,5 +1,7 @@
 """Cancel signals from whoever cancels (an API replica) to whoever runs the run (a worker).
-In-process here; a Redis implementation carries the same calls across processes."""
+In-process here; a Redis implementation carries the same calls across processes. A signal
+is only the fast path: the request is also kept in the run's row, which the worker reads
+with every lease renewal (`RunLifecycle.note_cancel`)."""
 
 from __future__ import annotations
 
@@ -17,11 +19,6 @@ class Control(ABC):
     @abstractmethod
     def on_cancel(self, handler: CancelHandler) -> None:
         """Register the local worker's handler."""
-
-    async def requested(self, run_ids: list[str]) -> dict[str, str]:
-        """Cancels asked for these runs (run id -> action), for a worker to check now and
-        then: a signal sent while its subscription was down never reached it."""
-        return {}  # in-process signals are never lost
 
 
 class LocalControl(Control):

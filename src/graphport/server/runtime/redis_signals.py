@@ -1,15 +1,15 @@
 """Cancel signals and worker wake-ups across processes, over Redis pub/sub. One
 subscription per process feeds both; a missed wake-up costs at most the workers' polling
 interval, and a cancel reaches every worker (only the one running the run acts). Pub/sub
-delivers at most once, so a cancel is also kept as a key that workers check with their
-lease renewals: one sent while a subscription was reconnecting still lands."""
+delivers at most once; a cancel sent while a subscription was reconnecting still lands, as
+the request is kept in the run's row too (read with every lease renewal)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from typing import Any, cast
+from typing import Any
 
 import orjson
 from redis.asyncio import Redis
@@ -23,11 +23,10 @@ logger = logging.getLogger("graphport.signals")
 
 
 class RedisSignals(Control, LocalWakeup):
-    def __init__(self, redis: Redis, prefix: str, keep_seconds: float) -> None:
+    def __init__(self, redis: Redis, prefix: str) -> None:
         super().__init__()
         self._redis = redis
         self._prefix = prefix
-        self._keep_ms = max(1, int(keep_seconds * 1000))
         self._cancel_channel = f"{prefix}:cancel"
         self._wakeup_channel = f"{prefix}:wakeup"
         self._handlers: list[CancelHandler] = []
@@ -74,29 +73,12 @@ class RedisSignals(Control, LocalWakeup):
 
     # --- Control ------------------------------------------------------------------------
 
-    def _cancel_key(self, run_id: str) -> str:
-        return f"{self._prefix}:cancel:{run_id}"
-
     async def send_cancel(self, run_id: str, action: str) -> None:
+        signal = orjson.dumps({"run_id": run_id, "action": action})
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.set(self._cancel_key(run_id), action, px=self._keep_ms)
-                signal = orjson.dumps({"run_id": run_id, "action": action})
-                pipe.publish(self._cancel_channel, signal)
-                await pipe.execute()
+            await self._redis.publish(self._cancel_channel, signal)
         except RedisError as e:
             raise BrokerUnavailable(f"Redis is unavailable: {e}") from e
-
-    async def requested(self, run_ids: list[str]) -> dict[str, str]:
-        if not run_ids:
-            return {}
-        # bytes: the client does not decode responses (redis-py types them bytes or str).
-        keys = [self._cancel_key(r) for r in run_ids]
-        try:
-            actions = cast(list[bytes | None], await self._redis.mget(keys))
-        except RedisError as e:
-            raise BrokerUnavailable(f"Redis is unavailable: {e}") from e
-        return {r: a.decode() for r, a in zip(run_ids, actions, strict=True) if a is not None}
 
     def on_cancel(self, handler: CancelHandler) -> None:
         self._handlers.append(handler)

@@ -155,6 +155,8 @@ class Worker:
         return 1.0
 
     def _start(self, run: Run) -> None:
+        if action := run.get("cancel_action"):  # cancelled while it waited to be reclaimed
+            self._cancel[run["run_id"]] = action
         self._tasks[run["run_id"]] = asyncio.create_task(
             self._run(run), name=f"run-{run['run_id']}"
         )
@@ -353,8 +355,7 @@ class Worker:
         while True:
             await asyncio.sleep(self.deps.lease_seconds / 3)
             try:  # a failed renewal is retried next beat; a lapsed lease would rerun the run
-                await self.deps.lifecycle.renew(self.owner, [run_id])
-                action = (await self.deps.control.requested([run_id])).get(run_id)
+                action = (await self.deps.lifecycle.renew(self.owner, [run_id])).get(run_id)
             except Exception:
                 logger.warning("Heartbeat of run %s failed; retrying", run_id, exc_info=True)
                 continue

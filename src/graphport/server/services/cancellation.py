@@ -8,6 +8,7 @@ import asyncio
 import logging
 
 from graphport.server.core import Core
+from graphport.server.runtime.broker import BrokerUnavailable
 from graphport.server.storage import runs as run_store
 from graphport.server.storage.records import Run
 from graphport.types import CancelAction
@@ -26,9 +27,14 @@ async def cancel_runs(
                 if ended.queued_behind:
                     await core.wakeup.notify()
                 continue
-        # Running, or claimed by a worker since it was read: stop it where it runs.
-        await core.lifecycle.note_cancel(run["run_id"], reason)
-        await core.control.send_cancel(run["run_id"], action)
+        # Running, or claimed by a worker since it was read: stop it where it runs. The
+        # request is kept in the run's row first, so it lands even if the signal is lost.
+        await core.lifecycle.note_cancel(run["run_id"], action, reason)
+        try:
+            await core.control.send_cancel(run["run_id"], action)
+        except BrokerUnavailable as e:
+            logger.warning("Cancel signal for run %s not sent (%s); its worker will find "
+                           "the request with its next lease renewal", run["run_id"], e)
 
 
 async def wait_stopped(core: Core, run_ids: list[str], timeout: float = 30.0) -> None:

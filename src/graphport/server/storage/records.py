@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, NotRequired, TypedDict
 
-from graphport.types import MultitaskStrategy, RunStatus, ThreadStatus
+from graphport.types import CancelAction, MultitaskStrategy, RunStatus, ThreadStatus
 
 # The run columns only the engine uses (attempts and leases): never shown to clients.
 RUN_INTERNAL_FIELDS = frozenset(
-    {"attempt", "started_at", "ended_at", "lease_owner", "lease_expires_at"}
+    {"attempt", "started_at", "ended_at", "lease_owner", "lease_expires_at", "cancel_action"}
 )
 INFLIGHT: tuple[RunStatus, ...] = ("pending", "running")
 # What a finished run may end as; "rollback" deletes the run (and its checkpoints) instead.
@@ -57,6 +57,7 @@ class NewRun(TypedDict):
     ended_at: NotRequired[datetime | None]
     lease_owner: NotRequired[str | None]
     lease_expires_at: NotRequired[datetime | None]
+    cancel_action: NotRequired[CancelAction | None]
 
 
 class Run(NewRun):

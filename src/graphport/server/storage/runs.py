@@ -124,13 +124,21 @@ async def next_due(conn: Conn, now: datetime) -> datetime | None:
     return (await conn.execute(_NEXT_DUE, {"now": now})).scalar()
 
 
-async def renew_leases(conn: Conn, owner: str, run_ids: list[str], lease_until: datetime) -> None:
-    if run_ids:
-        await conn.execute(
-            update(runs)
-            .where(runs.c.run_id.in_(run_ids), runs.c.lease_owner == owner)
-            .values(lease_expires_at=lease_until)
-        )
+async def renew_leases(
+    conn: Conn, owner: str, run_ids: list[str], lease_until: datetime
+) -> dict[str, str]:
+    """Extend the leases `owner` holds; returns the cancels asked for those runs (run id ->
+    action) in the same round trip."""
+    if not run_ids:
+        return {}
+    result = await conn.execute(
+        update(runs)
+        .where(runs.c.run_id.in_(run_ids), runs.c.lease_owner == owner)
+        .values(lease_expires_at=lease_until)
+        .returning(runs.c.run_id, runs.c.cancel_action)
+    )
+    rows = result.all()
+    return {row.run_id: row.cancel_action for row in rows if row.cancel_action is not None}
 
 
 async def expired_leases(conn: Conn, now: datetime) -> list[Run]:

@@ -100,6 +100,8 @@ runs = Table(
     Column("multitask_strategy", String(16), nullable=False),
     Column("attempt", Integer, nullable=False, server_default="0"),
     Column("cancel_reason", Text, nullable=True),
+    # "interrupt" or "rollback" once a cancel of the running run was asked for.
+    Column("cancel_action", String(16), nullable=True),
     Column("started_at", UTCDateTime, nullable=True),
     Column("ended_at", UTCDateTime, nullable=True),
     # Which worker holds the run and until when (distributed queue; the sweeper requeues).
