@@ -21,7 +21,7 @@ def _app(tmp_path: Path, http: dict | None = None, **settings: object) -> httpx.
     config = tmp_path / "langgraph.json"
     config.write_text(json.dumps({"graphs": {"echo": f"{ECHO}:graph"}, "http": http or {}}))
     app = create_app(
-        Settings(config_path=config, database=str(tmp_path / "db.sqlite"), **settings)  # type: ignore[arg-type]
+        Settings(config_path=config, database=str(tmp_path / "db.sqlite"), **settings)
     )
     # The console's routes need no core: no lifespan, no database.
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")

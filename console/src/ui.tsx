@@ -100,8 +100,9 @@ export function Time({ value }: { value: string | null | undefined }) {
   return <time title={value}>{date.toLocaleString()}</time>;
 }
 
+/** The end of an id: ids are time-ordered (UUIDv7, checkpoint ids), so their start repeats. */
 export function short(id: string | null | undefined): string {
-  return id ? id.slice(0, 8) : "—";
+  return id ? id.slice(-8) : "—";
 }
 
 export function Tabs({ tabs, current, base }: { tabs: string[]; current: string; base: (tab: string) => string }) {

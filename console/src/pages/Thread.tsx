@@ -42,7 +42,7 @@ export function Thread({ threadId, route }: { threadId: string; route: Route }) 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [t]);
 
-  const values = (t?.values ?? {}) as Record<string, unknown>;
+  const values = (stream.values ?? t?.values ?? {}) as Record<string, unknown>;
   const inputSchema = schemas.data?.input_schema as { properties?: Record<string, unknown> } | undefined;
   const chat = Boolean(inputSchema?.properties?.messages) || Array.isArray(values.messages);
   const messages = stream.messages ?? ((Array.isArray(values.messages) ? values.messages : []) as Message[]);

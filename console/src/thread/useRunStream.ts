@@ -30,18 +30,20 @@ function upsert(messages: Message[], incoming: Message, append: boolean): Messag
   return next;
 }
 
-export function useRunStream(threadId: string, onSettled: () => void) {
+/** `onChange`: the thread changed (a run started or ended). */
+export function useRunStream(threadId: string, onChange: () => void) {
   const { api, report } = useConsole();
   const [events, setEvents] = useState<LogEvent[]>([]);
   const [run, setRun] = useState<RunInfo | null>(null);
   const [messages, setMessages] = useState<Message[] | null>(null);
+  const [values, setValues] = useState<Record<string, unknown> | null>(null);
   const [active, setActive] = useState<Set<string>>(new Set());
   const [error, setError] = useState<string | null>(null);
   const [live, setLive] = useState(false);
   const abort = useRef<AbortController | null>(null);
   const runId = useRef<string | undefined>(undefined);
-  const settled = useRef(onSettled);
-  settled.current = onSettled;
+  const settled = useRef(onChange);
+  settled.current = onChange;
 
   useEffect(() => () => abort.current?.abort(), []);
 
@@ -53,8 +55,9 @@ export function useRunStream(threadId: string, onSettled: () => void) {
     if (name === "metadata" && data && !Array.isArray(data) && typeof data.run_id === "string") {
       runId.current = data.run_id;
       setRun((r) => ({ ...r, runId: data.run_id as string, status: r?.status ?? "running" }));
-    } else if (name === "values" && data && !Array.isArray(data) && Array.isArray(data.messages)) {
-      setMessages(data.messages as Message[]);
+    } else if (name === "values" && data && !Array.isArray(data) && ev.event === "values") {
+      setValues(data);
+      if (Array.isArray(data.messages)) setMessages(data.messages as Message[]);
     } else if (name === "messages" && Array.isArray(data)) {
       const [chunk, meta] = data as [Message, { langgraph_node?: string }];
       setMessages((list) => upsert(list ?? [], { ...chunk, type: chunk.type?.replace(/Chunk$/i, "") ?? "ai" }, true));
@@ -109,6 +112,7 @@ export function useRunStream(threadId: string, onSettled: () => void) {
     setEvents([]);
     setError(null);
     setMessages(null);
+    setValues(null);
     setLive(true);
     runId.current = undefined;
   };
@@ -130,6 +134,7 @@ export function useRunStream(threadId: string, onSettled: () => void) {
         onRunCreated: ({ run_id }) => {
           runId.current = run_id;
           setRun({ runId: run_id, status: "running" });
+          settled.current(); // the thread is busy now
         },
       });
       return consume(stream as AsyncIterable<{ id?: string; event: string; data: unknown }>, controller);
@@ -164,5 +169,5 @@ export function useRunStream(threadId: string, onSettled: () => void) {
     }
   }, [api, threadId, report]);
 
-  return { events, run, messages, active, error, start, rejoin, cancel, live };
+  return { events, run, messages, values, active, error, start, rejoin, cancel, live };
 }

@@ -11,8 +11,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from graphport.server import process, tracing
-from graphport.server.api import assistants, errors, runs, system, threads
-from graphport.server.api import console
+from graphport.server.api import assistants, console, errors, runs, system, threads
 from graphport.server.api import crons as cron_routes
 from graphport.server.api import store as store_routes
 from graphport.server.auth import install as install_auth_and_http

@@ -42,7 +42,8 @@ def router() -> APIRouter:
             file = (root / path).resolve()
             if file.is_relative_to(root) and file.is_file():
                 # Vite names every asset by its content hash: never stale.
-                cache = "public, max-age=31536000, immutable" if path.startswith("assets/") else "no-cache"
+                hashed = path.startswith("assets/")
+                cache = "public, max-age=31536000, immutable" if hashed else "no-cache"
                 return FileResponse(file, headers={"cache-control": cache})
             if path.startswith("assets/"):
                 return JSONResponse({"detail": "Not Found"}, status_code=404)
