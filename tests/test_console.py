@@ -92,9 +92,17 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
     yield from _page(browser, server)
 
 
-def shot(page: Page, name: str) -> None:
-    IMAGES.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMAGES / f"console-{name}.png"))
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: the README's images with GRAPHPORT_UPDATE_SCREENSHOTS=1, else a
+    temporary folder (a test run leaves the work tree as it was)."""
+    if os.environ.get("GRAPHPORT_UPDATE_SCREENSHOTS") == "1":
+        return IMAGES
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def shot(page: Page, shots: Path, name: str) -> None:
+    page.screenshot(path=str(shots / f"console-{name}.png"))
 
 
 def open_graph(page: Page, graph: str) -> None:
@@ -121,7 +129,7 @@ def send(page: Page, text: str) -> None:
     expect(run_badge(page)).to_have_text("success")
 
 
-def test_chat_streams_the_reply(page: Page) -> None:
+def test_chat_streams_the_reply(page: Page, shots: Path) -> None:
     open_graph(page, "agent")
     send(page, "hello from the console")
     transcript = page.get_by_test_id("transcript")
@@ -133,7 +141,7 @@ def test_chat_streams_the_reply(page: Page) -> None:
     expect(log.locator(".event-name", has_text=re.compile(r"^messages$")).nth(2)).to_be_visible()
     expect(log.locator(".event-name", has_text=re.compile(r"^values$")).first).to_be_visible()
     expect(page.locator(".badge", has_text="idle").first).to_be_visible()
-    shot(page, "chat")
+    shot(page, shots, "chat")
 
 
 def test_interrupt_is_resumed_from_the_form(page: Page) -> None:
@@ -144,7 +152,6 @@ def test_interrupt_is_resumed_from_the_form(page: Page) -> None:
     expect(interrupt).to_contain_text("A short note about otters.")
     expect(run_badge(page)).to_have_text("success")  # the run ended; the thread waits
     expect(page.locator(".page-head .badge")).to_have_text("interrupted")
-    shot(page, "interrupt")
     interrupt.get_by_label("Resume value").fill("Otters hold hands while they sleep.")
     interrupt.get_by_role("button", name="Resume").click()
     expect(page.locator(".page-head .badge")).to_have_text("idle")
@@ -152,7 +159,7 @@ def test_interrupt_is_resumed_from_the_form(page: Page) -> None:
     expect(page.locator(".json-tree").first).to_contain_text("Otters hold hands while they sleep.")
 
 
-def test_fork_from_an_earlier_checkpoint(page: Page) -> None:
+def test_fork_from_an_earlier_checkpoint(page: Page, shots: Path) -> None:
     open_graph(page, "agent")
     send(page, "first")
     send(page, "second")
@@ -172,17 +179,17 @@ def test_fork_from_an_earlier_checkpoint(page: Page) -> None:
     page.get_by_role("link", name="history").click()
     # The forked checkpoint now has two children: each starts a branch.
     expect(timeline.get_by_text(re.compile("^branch from"))).to_have_count(2)
-    shot(page, "history")
+    shot(page, shots, "history")
 
 
-def test_cancel_a_slow_run(page: Page) -> None:
+def test_cancel_a_slow_run(page: Page, shots: Path) -> None:
     open_graph(page, "slow")
     run_json(page, '{"steps": 20, "delay": 0.5}')
     expect(run_badge(page)).to_have_text("running")
     # The node executing is highlighted in the graph.
     graph = page.get_by_test_id("graph")
     expect(graph.locator(".graph-node.running", has_text="tick")).to_be_visible()
-    shot(page, "running")
+    shot(page, shots, "running")
     page.get_by_role("button", name="Cancel run").click()
     expect(run_badge(page)).to_have_text("interrupted")
     expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
@@ -197,7 +204,6 @@ def test_browse_the_store(page: Page) -> None:
     items = page.get_by_test_id("items")
     expect(items).to_contain_text("I like green tea")
     expect(page).to_have_url(re.compile(r"#/store\?ns=memories%2Fdefault$"))
-    shot(page, "store")
     page.go_back()  # the back button: the unfiltered store again
     expect(page).to_have_url(re.compile(r"#/store$"))
 
