@@ -190,12 +190,18 @@ def test_cancel_a_slow_run(page: Page, shots: Path) -> None:
     graph = page.get_by_test_id("graph")
     expect(graph.locator(".graph-node.running", has_text="tick")).to_be_visible()
     shot(page, shots, "running")
+    # A reload drops the stream: the page rejoins the run in flight (Last-Event-ID).
+    page.reload()
+    expect(run_badge(page)).to_have_text("running")
+    expect(graph.locator(".graph-node.running", has_text="tick")).to_be_visible()
+    log = page.get_by_test_id("event-log")
+    expect(log.locator(".event-name", has_text="tasks").first).to_be_visible()
     page.get_by_role("button", name="Cancel run").click()
     expect(run_badge(page)).to_have_text("interrupted")
     expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
 
 
-def test_browse_the_store(page: Page) -> None:
+def test_browse_the_store(page: Page, shots: Path) -> None:
     open_graph(page, "memory")
     run_json(page, '{"remember": "I like green tea"}')
     expect(run_badge(page)).to_have_text("success")
@@ -206,6 +212,11 @@ def test_browse_the_store(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"#/store\?ns=memories%2Fdefault$"))
     page.go_back()  # the back button: the unfiltered store again
     expect(page).to_have_url(re.compile(r"#/store$"))
+    page.get_by_role("button", name="Toggle dark mode").click()
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    page.reload()  # kept in the browser
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    page.screenshot(path=str(shots / "console-dark.png"))
 
 
 def test_api_key_prompt(browser: Browser, keyed_server: str) -> None:
