@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint check bench clean
+.PHONY: run test lint check bench clean console
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts examples
 	$(BIN)/mypy
+
+# Rebuild the web console's committed assets (src/graphport/server/console/) from console/;
+# needs Node.js and npm, which `make run` and `make test` do not.
+console:
+	cd console && npm ci && npm run build
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py

@@ -12,7 +12,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from graphport.server import process, tracing
-from graphport.server.api import a2a, assistants, errors, mcp, runs, system, threads
+from graphport.server.api import a2a, assistants, console, errors, mcp, runs, system, threads
 from graphport.server.api import crons as cron_routes
 from graphport.server.api import store as store_routes
 from graphport.server.auth import install as install_auth_and_http
@@ -58,6 +58,11 @@ def create_app(settings: Settings) -> FastAPI:
     # Crons before runs: `/runs/crons…` must not fall into `/runs/{run_id}…` routes.
     for module in (system, assistants, threads, cron_routes, runs, store_routes, a2a, mcp):
         app.include_router(module.router)
+    http = loaded.config.http or {}
+    app.state.console_path = None  # where the console is served, for the CLI's banner
+    if settings.console and not http.get("disable_console"):
+        app.include_router(console.router())
+        app.state.console_path = f"{(http.get('mount_prefix') or '').rstrip('/')}/console/"
     # `auth` and `http` of langgraph.json: middleware around every route (keep this last).
     server_auth = install_auth_and_http(app, settings, loaded.config)
     tracing.instrument(app)

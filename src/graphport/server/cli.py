@@ -76,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
             "--port", type=int, default=None, help=f"default {DEFAULT_PORT} or next free"
         )
         cmd.add_argument("--api-key", default=None, help="require this key in the x-api-key header")
+        cmd.add_argument("--no-console", action="store_true", help="do not serve the web console")
         cmd.add_argument(
             "--max-concurrent-runs", type=int, default=10,
             help="runs this process executes at once (default 10; 0 = leave them to workers)",
@@ -97,6 +98,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         redis_url=args.redis_url,
         max_concurrent_runs=args.max_concurrent_runs,
         dev=args.command == "dev",
+        console=not getattr(args, "no_console", False),
     )
     if settings.redis_url is None and args.command == "worker":
         raise SystemExit(
@@ -173,6 +175,8 @@ def main(argv: list[str] | None = None) -> None:
     url = f"http://{args.host}:{port}"
     core_graphs = app.state.graph_ids
     print(f"Graphport {url}")
+    if app.state.console_path:
+        print(f"  Console:   {url}{app.state.console_path}")
     print(f"  API docs:  {url}/docs")
     print(f"  Graphs:    {', '.join(core_graphs)}")
     print(f"  Database:  {settings.database_url or settings.sqlite_path}")
@@ -187,6 +191,7 @@ def main(argv: list[str] | None = None) -> None:
                 "redis_url": args.redis_url,
                 "max_concurrent_runs": args.max_concurrent_runs,
                 "api_key": settings.api_key,
+                "console": settings.console,
                 "dev": True,
             }
         )

@@ -81,6 +81,9 @@ class Settings:
         default_factory=lambda: int(_env_float("HTTP_MAX_REQUEST_BODY_BYTES", 300 * 1024 * 1024))
     )
 
+    # The web console at /console (`--no-console`; `http.disable_console` in langgraph.json).
+    console: bool = True
+
     @property
     def sqlite_path(self) -> str:
         """The SQLite file: explicit, or `.graphport/graphport.db` beside the config."""

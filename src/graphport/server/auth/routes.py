@@ -14,7 +14,7 @@ from typing import Final
 Pair = tuple[str, str]
 
 PUBLIC: Final = "public"
-"""Never authenticated (docs/api.md#system-routes): health, info, metrics, docs."""
+"""Never authenticated (docs/api.md#system-routes): health, info, metrics, docs, console."""
 
 _READ: Final = (("threads", "read"),)
 _RUN: Final = (("threads", "create_run"), ("assistants", "read"))
@@ -38,6 +38,9 @@ ROUTES: Final[dict[tuple[str, str], tuple[Pair, ...] | str]] = {
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/redoc"): PUBLIC,
     ("GET", "/openapi.json"): PUBLIC,
+    # The web console's files (docs/console.md); its API calls are authenticated as usual.
+    ("GET", "/console"): PUBLIC,
+    ("GET", "/console/{path:path}"): PUBLIC,
     # --- assistants -------------------------------------------------------------------
     ("POST", "/assistants"): (("assistants", "create"),),
     ("POST", "/assistants/search"): (("assistants", "search"),),
