@@ -11,7 +11,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from graphport.server import process, tracing
-from graphport.server.api import assistants, errors, runs, system, threads
+from graphport.server.api import assistants, errors, runs, system, thread_stream, threads
 from graphport.server.api import crons as cron_routes
 from graphport.server.api import store as store_routes
 from graphport.server.auth import install as install_auth_and_http
@@ -54,7 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.graph_ids = loaded.registry.graph_ids
     errors.install(app)
     # Crons before runs: `/runs/crons…` must not fall into `/runs/{run_id}…` routes.
-    for module in (system, assistants, threads, cron_routes, runs, store_routes):
+    for module in (system, assistants, threads, cron_routes, runs, thread_stream, store_routes):
         app.include_router(module.router)
     # `auth` and `http` of langgraph.json: middleware around every route (keep this last).
     server_auth = install_auth_and_http(app, settings, loaded.config)

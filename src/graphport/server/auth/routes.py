@@ -18,6 +18,7 @@ PUBLIC: Final = "public"
 
 _READ: Final = (("threads", "read"),)
 _RUN: Final = (("threads", "create_run"), ("assistants", "read"))
+_SESSION: Final = (*_READ, *_RUN, ("threads", "update"))
 
 ROUTES: Final[dict[tuple[str, str], tuple[Pair, ...] | str]] = {
     # --- system (public) --------------------------------------------------------------
@@ -59,6 +60,10 @@ ROUTES: Final[dict[tuple[str, str], tuple[Pair, ...] | str]] = {
     ("GET", "/threads/{thread_id}/history"): _READ,
     ("POST", "/threads/{thread_id}/history"): _READ,
     ("GET", "/threads/{thread_id}/stream"): _READ,
+    # thread streaming sessions: run.start creates runs, input.respond resumes (update)
+    ("POST", "/threads/{thread_id}/commands"): _SESSION,
+    ("POST", "/threads/{thread_id}/stream/events"): _READ,
+    ("GET", "/threads/{thread_id}/stream/events"): _SESSION,  # the WebSocket
     # --- runs -------------------------------------------------------------------------
     ("POST", "/threads/{thread_id}/runs"): _RUN,
     ("POST", "/threads/{thread_id}/runs/stream"): _RUN,
