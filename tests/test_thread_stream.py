@@ -25,15 +25,13 @@ async def test_chat_streams_messages_and_values(client: Any, transport: str) -> 
             started = await thread.run.start(
                 input={"messages": [{"role": "user", "content": "hello there"}]}
             )
-
-            async def messages() -> list[Any]:
-                # The SDK feeds a message's tokens as it reads on: collect, then read them.
-                return [message async for message in thread.messages]
-
-            async def values() -> list[Any]:
-                return [snapshot async for snapshot in thread.values]
-
-            streams, snapshots = await asyncio.gather(messages(), values())
+            streams: list[Any] = []
+            snapshots: list[Any] = []
+            # One subscription for both: a second one opened after a fast run has ended
+            # would wait for events that are over.
+            async for channel, item in thread.interleave_projections(["messages", "values"]):
+                (streams if channel == "messages" else snapshots).append(item)
+            # The SDK feeds a message's tokens as it reads on: collect, then read them.
             texts = [await message.text for message in streams]
             output = await thread.output
     assert started["run_id"]

@@ -9,6 +9,7 @@ whichever replica serves it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -161,7 +162,8 @@ async def envelope(core: Core, ev: Event) -> dict[str, Any] | None:
         return None
     if "attempt" in data:
         return _envelope(ev, *lifecycle("running", run_id=data["run_id"]))
-    if data.get("status") == "run_done" and await _cancelled(core, data["run_id"]):
+    # Shielded: a stream closed meanwhile must not cut the read (see `open_events`).
+    if data.get("status") == "run_done" and await asyncio.shield(_cancelled(core, data["run_id"])):
         # Runs that end on their own report it before this marker; a cancelled one can't.
         return _envelope(ev, *lifecycle("failed", error="Run was cancelled"))
     return None
@@ -173,23 +175,31 @@ async def _cancelled(core: Core, run_id: str) -> bool:
     return run is None or run["status"] == "interrupted"  # rolled back, or cancelled
 
 
-async def _replay_start(core: Core, thread_id: str) -> AsyncIterator[Event]:
+async def _replay_start(core: Core, thread_id: str, latest: str | None) -> AsyncIterator[Event]:
     """A stream opened without `since` starts with the thread's latest run (in flight, or
     ended and still retained), so a client subscribing just after `run.start` misses
     nothing, then follows the thread."""
-    async with core.db.read() as conn:
-        latest = await run_store.list_for_thread(conn, thread_id, limit=1, offset=0, status=None)
     last: str | None = None
-    if latest and (
-        latest[0]["status"] in _INFLIGHT or await core.broker.run_known(latest[0]["run_id"])
-    ):
-        async for ev in core.broker.subscribe_run(latest[0]["run_id"], event_key(FROM_START)):
+    if latest is not None:
+        async for ev in core.broker.subscribe_run(latest, event_key(FROM_START)):
             last = ev.id
             yield ev
     async for ev in core.broker.subscribe_thread(
         thread_id, event_key(last) if last is not None else None
     ):
         yield ev
+
+
+async def _latest_run(core: Core, thread_id: str) -> str | None:
+    """The thread's latest run if its events are still to be had."""
+    async with core.db.read() as conn:
+        latest = await run_store.list_for_thread(conn, thread_id, limit=1, offset=0, status=None)
+    if not latest:
+        return None
+    run = latest[0]
+    if run["status"] in _INFLIGHT or await core.broker.run_known(run["run_id"]):
+        return run["run_id"]
+    return None
 
 
 async def open_events(
@@ -206,17 +216,14 @@ async def open_events(
     thread_id = (await thread_service.fetch(core, caller, _thread_uuid(thread_id)))["thread_id"]
     if after is None and since is not None:
         after = position_of(since)
-    return _events(core, thread_id, after)
+    # Database reads happen here, before the stream: a client closing its stream cancels
+    # the stream's reads, which must not cut a pooled connection mid-query.
+    if after is not None:
+        return _events(core, core.broker.subscribe_thread(thread_id, after))
+    return _events(core, _replay_start(core, thread_id, await _latest_run(core, thread_id)))
 
 
-async def _events(
-    core: Core, thread_id: str, after: tuple[int, int] | None
-) -> AsyncIterator[dict[str, Any]]:
-    source = (
-        core.broker.subscribe_thread(thread_id, after)
-        if after is not None
-        else _replay_start(core, thread_id)
-    )
+async def _events(core: Core, source: AsyncIterator[Event]) -> AsyncIterator[dict[str, Any]]:
     async for ev in source:
         out = await envelope(core, ev)
         if out is not None:
