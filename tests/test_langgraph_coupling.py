@@ -127,8 +127,12 @@ async def test_raw_sql_works_on_checkpoints_langgraph_writes(db: Database) -> No
 @pytest.mark.parametrize(
     ("module", "cls", "member", "user"),
     [
-        ("langgraph.checkpoint.postgres.aio", "AsyncPostgresSaver", "_dump_blobs",
-         "storage/postgres_saver.py overrides it to keep primitives out of the inline JSONB"),
+        (
+            "langgraph.checkpoint.postgres.aio",
+            "AsyncPostgresSaver",
+            "_dump_blobs",
+            "storage/postgres_saver.py overrides it to keep primitives out of the inline JSONB",
+        ),
         ("langgraph.store.sqlite.aio", "AsyncSqliteStore", "sweep_ttl", "jobs/ttl.py calls it"),
         ("langgraph.store.postgres.aio", "AsyncPostgresStore", "sweep_ttl", "jobs/ttl.py calls it"),
     ],
@@ -177,3 +181,14 @@ async def test_store_batch_task_and_ttl_sweep(database: dict[str, Any]) -> None:
         )
         assert isinstance(await store.sweep_ttl(), int)  # type: ignore[attr-defined]
     assert task.done(), "closing the database left the store's batch task running"
+
+
+def test_content_block_messages_key_and_converter() -> None:
+    """docs/internals.md#content-block-message-events-runtimeprotocolpy"""
+    from langchain_core.language_models import _compat_bridge
+    from langgraph._internal import _constants
+
+    from graphport.server.runtime.protocol import MESSAGES_V2_KEY
+
+    assert MESSAGES_V2_KEY == _constants.CONFIG_KEY_STREAM_MESSAGES_V2
+    assert callable(_compat_bridge.message_to_events)

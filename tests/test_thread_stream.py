@@ -44,7 +44,7 @@ async def test_an_interrupt_is_answered_with_input_respond(client: Any, transpor
     async with asyncio.timeout(LIMIT):
         async with client.threads.stream(assistant_id="hitl", transport=transport) as thread:
             await thread.run.start(input={"topic": "otters"})
-            while not thread.interrupted:
+            while not thread.interrupted:  # noqa: ASYNC110 - the SDK exposes no event for it
                 await asyncio.sleep(0.02)
             [pending] = thread.interrupts
             assert pending["value"]["draft"] == "A short note about otters."

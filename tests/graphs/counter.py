@@ -40,6 +40,4 @@ builder = (
 )
 graph = builder.compile()
 paused = builder.compile(interrupt_before=["double"])
-paused_parent = (
-    StateGraph(State).add_node("child", paused).add_edge(START, "child").compile()
-)
+paused_parent = StateGraph(State).add_node("child", paused).add_edge(START, "child").compile()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import orjson
@@ -113,7 +113,7 @@ class _Socket:
     def stop(self) -> None:
         self.stopped.set()
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send(self, message: Mapping[str, Any]) -> None:
         async with self.sending:
             await self.websocket.send_text(serde.dumps(message).decode())
 

@@ -18,7 +18,7 @@ PUBLIC: Final = "public"
 
 _READ: Final = (("threads", "read"),)
 _RUN: Final = (("threads", "create_run"), ("assistants", "read"))
-_SESSION: Final = (*_READ, *_RUN, ("threads", "update"))
+_SESSION: Final = (*_RUN, ("threads", "update"), *_READ)
 
 ROUTES: Final[dict[tuple[str, str], tuple[Pair, ...] | str]] = {
     # --- system (public) --------------------------------------------------------------

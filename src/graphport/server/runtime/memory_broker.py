@@ -29,7 +29,6 @@ class _Log:
         self.changed = asyncio.Event()
 
 
-
 class MemoryBroker(Broker):
     def __init__(self, retention_seconds: float) -> None:
         self.retention = retention_seconds

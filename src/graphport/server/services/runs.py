@@ -364,9 +364,7 @@ async def delete_run(core: Core, caller: Caller, thread_id: str, run_id: str) ->
     summary = await latest_summary(core.registry, core.db, thread)
     if summary is not None:
         summary["values"] = summary["values"] or None
-        await core.lifecycle.state_changed(
-            thread_id, summary, keep_error=run["status"] != "error"
-        )
+        await core.lifecycle.state_changed(thread_id, summary, keep_error=run["status"] != "error")
 
 
 async def cancel(
@@ -452,7 +450,6 @@ async def _thread_result(core: Core, run: Mapping[str, Any]) -> dict[str, Any]:
         flat = [i for group in thread["interrupts"].values() for i in group]
         return {**(thread["values"] or {}), "__interrupt__": flat}
     return thread["values"] or {}
-
 
 
 async def fetch_stateless(core: Core, caller: Caller, run_id: str) -> Run:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
+from langchain_protocol import AgentTreeNode, CommandResponse, ErrorCode, ErrorResponse
 
 from graphport.server.core import Core
 from graphport.server.errors import NotFound
@@ -241,15 +242,17 @@ async def filtered(
 # --- commands --------------------------------------------------------------------------
 
 
-def success(command_id: Any, result: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "success", "id": command_id, "result": result}
+def success(command_id: Any, result: dict[str, Any]) -> CommandResponse:
+    return {"type": "success", "id": command_id, "result": cast(Any, result)}
 
 
-def failure(command_id: Any, code: str, message: str) -> dict[str, Any]:
-    return {"type": "error", "id": command_id, "error": code, "message": message}
+def failure(command_id: Any, code: str, message: str) -> ErrorResponse:
+    return {"type": "error", "id": command_id, "error": cast(ErrorCode, code), "message": message}
 
 
-async def command(core: Core, caller: Caller, thread_id: str, cmd: Any) -> dict[str, Any]:
+async def command(
+    core: Core, caller: Caller, thread_id: str, cmd: Any
+) -> CommandResponse | ErrorResponse:
     """Run one command; protocol failures come back as error envelopes, while a thread
     the caller may not see raises as on every route (404)."""
     if not isinstance(cmd, dict) or not isinstance(cmd.get("method"), str):
@@ -347,23 +350,23 @@ async def _get_tree(
         raise ProtocolError("no_such_run", "the thread has never run")
     graph_id = thread["metadata"].get("graph_id") or assistant_id
     subgraphs = await assistant_service.subgraphs(core, caller, assistant_id, None, True)
-    root: dict[str, Any] = {
+    root: AgentTreeNode = {
         "namespace": [],
-        "status": _STATUS.get(thread["status"], "completed"),
+        "status": cast(Any, _STATUS.get(thread["status"], "completed")),
         "graph_name": graph_id,
         "children": [],
     }
-    nodes: dict[tuple[str, ...], dict[str, Any]] = {(): root}
+    nodes: dict[tuple[str, ...], AgentTreeNode] = {(): root}
     for name in sorted(subgraphs, key=lambda n: n.count("|")):
         path = tuple(name.split("|"))
-        node = {
+        node: AgentTreeNode = {
             "namespace": list(path),
             "status": "started",
             "graph_name": path[-1],
             "children": [],
         }
         nodes[path] = node
-        nodes.get(path[:-1], root)["children"].append(node)
+        nodes.get(path[:-1], root).setdefault("children", []).append(node)
     return {"tree": root}
 
 
