@@ -118,3 +118,21 @@ async def test_a_dropped_stream_resumes_from_its_last_seq(client: Any, transport
         5,
         6,
     ]
+
+
+async def test_a_failing_run_ends_with_a_failed_lifecycle(client: Any) -> None:
+    session = _transport(client, str(uuid.uuid4()), "sse")
+    try:
+        async with asyncio.timeout(LIMIT):
+            await session.send_command(
+                {"id": 1, "method": "run.start", "params": {"assistant_id": "failing", "input": {}}}
+            )
+            stream = session.open_event_stream({"channels": ["lifecycle"]})
+            events = await _read_until(stream, _root_end)
+            await stream.close()
+            unknown = await session.send_command({"id": 2, "method": "state.fork", "params": {}})
+    finally:
+        await session.close()
+    assert [e["params"]["data"]["event"] for e in events] == ["running", "failed"]
+    assert events[-1]["params"]["data"]["error"]
+    assert unknown["type"] == "error" and unknown["error"] == "unknown_command"
