@@ -227,7 +227,10 @@ def test_stream_v2_parts_and_run_created_callback() -> None:
     created = []
     with client_for(server) as client:
         parts = [
-            p for p in client.runs.stream("t", "agent", version="v2", on_run_created=created.append)
+            p
+            for p in client.runs.stream(
+                "t", "agent", version="v2", on_run_created=created.append
+            )
         ]
     assert parts == [
         {"type": "values", "ns": [], "data": {"n": 1}, "interrupts": [{"id": "i", "value": "?"}]},
