@@ -42,7 +42,9 @@ from graphport.server.settings import Settings
 
 TESTS = Path(__file__).parent
 CONFIG = TESTS / "langgraph.json"
-PG_URL = os.environ.get("GRAPHPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "GRAPHPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("GRAPHPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE_PG = os.environ.get("GRAPHPORT_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgres", "distributed"]

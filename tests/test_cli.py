@@ -199,7 +199,7 @@ def test_busy_default_port_picks_another(tmp_path: Path) -> None:
         blocker.close()
 
 
-RELOADABLE = """
+RELOADABLE = '''
 from typing_extensions import TypedDict
 from langgraph.graph import START, StateGraph
 
@@ -213,22 +213,15 @@ def reply(state: State) -> State:
 
 
 graph = StateGraph(State).add_node(reply).add_edge(START, "reply").compile()
-"""
+'''
 
 
 def test_reload_serves_edited_graphs(tmp_path: Path) -> None:
     """`--reload`: editing a graph file restarts the server, which then runs the new code."""
     (tmp_path / "g.py").write_text(RELOADABLE.replace("REPLY", "before"))
     (tmp_path / "langgraph.json").write_text(json.dumps({"graphs": {"g": "./g.py:graph"}}))
-    args = [
-        "--config",
-        "langgraph.json",
-        "--database",
-        str(tmp_path / "db.sqlite"),
-        "--port",
-        str(free_port()),
-        "--reload",
-    ]
+    args = ["--config", "langgraph.json", "--database", str(tmp_path / "db.sqlite"),
+            "--port", str(free_port()), "--reload"]
 
     def reply(url: str) -> str | None:
         with contextlib.suppress(httpx.HTTPError):

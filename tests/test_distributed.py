@@ -171,7 +171,9 @@ async def test_a_run_whose_worker_died_is_retried_by_another(tmp_path: Path) -> 
     with cluster(tmp_path, workers=1) as c:
         async with api(c) as http:
             tid = await new_thread(http)
-            run = await create_run(http, tid, "slow", input=slow(8, 0.25), stream_mode=["custom"])
+            run = await create_run(
+                http, tid, "slow", input=slow(8, 0.25), stream_mode=["custom"]
+            )
             await seen_events(http, tid, run["run_id"], "custom")
             c.workers[0].kill()
             with graphport("worker", c.worker_args, tmp_path, "rescuer", c.env) as rescuer:

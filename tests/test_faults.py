@@ -102,7 +102,9 @@ def cluster(tmp: Path) -> Iterator[Cluster]:
             api.wait_ok(url)
             for i in range(2):
                 worker = stack.enter_context(
-                    graphport("worker", [*shared, "--max-concurrent-runs", "5"], tmp, f"w{i}", env)
+                    graphport(
+                        "worker", [*shared, "--max-concurrent-runs", "5"], tmp, f"w{i}", env
+                    )
                 )
                 worker.wait_for_output("ready")
             yield Cluster(url, db["database_url"], redis)

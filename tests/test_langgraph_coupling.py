@@ -127,12 +127,8 @@ async def test_raw_sql_works_on_checkpoints_langgraph_writes(db: Database) -> No
 @pytest.mark.parametrize(
     ("module", "cls", "member", "user"),
     [
-        (
-            "langgraph.checkpoint.postgres.aio",
-            "AsyncPostgresSaver",
-            "_dump_blobs",
-            "storage/postgres_saver.py overrides it to keep primitives out of the inline JSONB",
-        ),
+        ("langgraph.checkpoint.postgres.aio", "AsyncPostgresSaver", "_dump_blobs",
+         "storage/postgres_saver.py overrides it to keep primitives out of the inline JSONB"),
         ("langgraph.store.sqlite.aio", "AsyncSqliteStore", "sweep_ttl", "jobs/ttl.py calls it"),
         ("langgraph.store.postgres.aio", "AsyncPostgresStore", "sweep_ttl", "jobs/ttl.py calls it"),
     ],

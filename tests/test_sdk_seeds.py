@@ -52,7 +52,9 @@ async def test_assistants_examples(client: Any) -> None:
     assert [a["assistant_id"] for a in assistants] == [assistant_id]
     assistant_versions = await client.assistants.get_versions(assistant_id=assistant_id)
     assert [v["version"] for v in assistant_versions] == [2, 1]
-    new_version_assistant = await client.assistants.set_latest(assistant_id=assistant_id, version=1)
+    new_version_assistant = await client.assistants.set_latest(
+        assistant_id=assistant_id, version=1
+    )
     assert new_version_assistant["graph_id"] == "agent"
     await client.assistants.delete(assistant_id=assistant_id)
     with pytest.raises(Exception) as err:
@@ -128,7 +130,9 @@ async def test_runs_examples(client: Any) -> None:
     )
     assert final_state_of_run["messages"][-1]["content"] == "You said: how are you?"
 
-    slow = await client.runs.create(thread["thread_id"], "slow", input={"steps": 50, "delay": 0.1})
+    slow = await client.runs.create(
+        thread["thread_id"], "slow", input={"steps": 50, "delay": 0.1}
+    )
     await client.runs.cancel(thread_id=thread["thread_id"], run_id=slow["run_id"], wait=True)
     run = await client.runs.get(thread["thread_id"], slow["run_id"])
     assert run["status"] == "interrupted"

@@ -24,5 +24,7 @@ StreamMode = Literal[
     "custom",
 ]
 
-TERMINAL_RUN_STATUSES: frozenset[str] = frozenset({"error", "success", "timeout", "interrupted"})
+TERMINAL_RUN_STATUSES: frozenset[str] = frozenset(
+    {"error", "success", "timeout", "interrupted"}
+)
 INFLIGHT_RUN_STATUSES: frozenset[str] = frozenset({"pending", "running"})

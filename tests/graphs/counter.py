@@ -40,4 +40,6 @@ builder = (
 )
 graph = builder.compile()
 paused = builder.compile(interrupt_before=["double"])
-paused_parent = StateGraph(State).add_node("child", paused).add_edge(START, "child").compile()
+paused_parent = (
+    StateGraph(State).add_node("child", paused).add_edge(START, "child").compile()
+)

@@ -39,7 +39,8 @@ async def drain(stream: AsyncIterator[Event]) -> list[Event]:
 
 async def publish_n(broker: Broker, run_id: str, thread_id: str, n: int) -> list[str]:
     return [
-        await broker.publish(run_id, thread_id, "values", orjson.dumps({"i": i})) for i in range(n)
+        await broker.publish(run_id, thread_id, "values", orjson.dumps({"i": i}))
+        for i in range(n)
     ]
 
 
@@ -85,7 +86,9 @@ class BrokerContract:
         await broker.end_run(run, thread)
         assert [e.id for e in await follower] == later
 
-    async def test_thread_channel_carries_every_run_and_state_updates(self, broker: Broker) -> None:
+    async def test_thread_channel_carries_every_run_and_state_updates(
+        self, broker: Broker
+    ) -> None:
         (run_a, thread), (run_b, _) = ids(), ids()
         a1 = await broker.publish(run_a, thread, "values", b'{"run":"a"}')
         b1 = await broker.publish(run_b, thread, "values", b'{"run":"b"}')

@@ -97,7 +97,9 @@ def test_no_import_cycles() -> None:
     graph = server_graph()
     # Package __init__ modules re-export their submodules; an edge into one's own
     # package is not a cycle between rooms.
-    edges = {m: {t for t in targets if not m.startswith(t + ".")} for m, targets in graph.items()}
+    edges = {
+        m: {t for t in targets if not m.startswith(t + ".")} for m, targets in graph.items()
+    }
     state: dict[str, int] = {}
     cycles: list[list[str]] = []
 

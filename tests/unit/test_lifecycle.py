@@ -340,7 +340,9 @@ async def test_cancel_pending_refuses_a_running_run(life: RunLifecycle, db: Data
 # --- requeue and release ----------------------------------------------------------------------
 
 
-async def test_requeue_returns_a_lapsed_run_to_the_queue(life: RunLifecycle, db: Database) -> None:
+async def test_requeue_returns_a_lapsed_run_to_the_queue(
+    life: RunLifecycle, db: Database
+) -> None:
     run = await create(life, tid(), claim_for=OWNER)
     held = await create(life, tid(), claim_for=OWNER)
     await lapse(db, run["run_id"])
@@ -363,7 +365,9 @@ async def test_requeue_fails_a_run_out_of_attempts(life: RunLifecycle, db: Datab
     assert thread["status"] == "error" and thread["error"]["message"] == "exceeded max attempts"
 
 
-async def test_release_hands_a_stopping_workers_runs_back(life: RunLifecycle, db: Database) -> None:
+async def test_release_hands_a_stopping_workers_runs_back(
+    life: RunLifecycle, db: Database
+) -> None:
     mine = await create(life, tid(), claim_for=OWNER)
     theirs = await create(life, tid(), claim_for="worker-2")
     released = await life.release(OWNER)

@@ -19,7 +19,9 @@ from graphport.server.storage.database import Database, open_database
 from graphport.server.storage.threaded import ThreadedEngine
 
 BOUND = 10.0  # seconds any single wait may take before the test fails
-scratch = Table("scratch", MetaData(), Column("k", String, primary_key=True), Column("v", Integer))
+scratch = Table(
+    "scratch", MetaData(), Column("k", String, primary_key=True), Column("v", Integer)
+)
 
 
 @pytest.fixture

@@ -54,13 +54,11 @@ def _storage_options(cmd: argparse.ArgumentParser) -> None:
         help="SQLite file (default .graphport/graphport.db beside the config; ':memory:' ok)",
     )
     cmd.add_argument(
-        "--database-url",
-        default=os.environ.get("GRAPHPORT_DATABASE_URL"),
+        "--database-url", default=os.environ.get("GRAPHPORT_DATABASE_URL"),
         help="postgresql://… to use PostgreSQL instead of SQLite",
     )
     cmd.add_argument(
-        "--redis-url",
-        default=os.environ.get("GRAPHPORT_REDIS_URL"),
+        "--redis-url", default=os.environ.get("GRAPHPORT_REDIS_URL"),
         help="redis://… to share runs with other API replicas and `graphport worker`s",
     )
     cmd.add_argument("--log-level", default="info")
@@ -79,9 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         )
         cmd.add_argument("--api-key", default=None, help="require this key in the x-api-key header")
         cmd.add_argument(
-            "--max-concurrent-runs",
-            type=int,
-            default=10,
+            "--max-concurrent-runs", type=int, default=10,
             help="runs this process executes at once (default 10; 0 = leave them to workers)",
         )
     dev.add_argument("--reload", action="store_true", help="restart when files change")

@@ -68,9 +68,9 @@ class Settings:
     # Encryption at rest of checkpoints and store values (AES, 16, 24 or 32 bytes);
     # LANGGRAPH_AES_KEY is the official server's name for it.
     aes_key: str | None = dataclasses.field(
-        default_factory=lambda: (
-            os.environ.get("GRAPHPORT_AES_KEY") or os.environ.get("LANGGRAPH_AES_KEY") or None
-        )
+        default_factory=lambda: os.environ.get("GRAPHPORT_AES_KEY")
+        or os.environ.get("LANGGRAPH_AES_KEY")
+        or None
     )
     # The key before a rotation: still decrypts what it encrypted, never encrypts.
     aes_key_previous: str | None = dataclasses.field(

@@ -28,7 +28,9 @@ def page(items: list[Any], offset: int, has_more: bool, limit: int) -> JSON:
     return JSON(items, headers=headers)
 
 
-def select_fields(rows: list[dict[str, Any]], select: Sequence[str] | None) -> list[dict[str, Any]]:
+def select_fields(
+    rows: list[dict[str, Any]], select: Sequence[str] | None
+) -> list[dict[str, Any]]:
     if not select:
         return rows
     return [{k: r.get(k) for k in select} for r in rows]

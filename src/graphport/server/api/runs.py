@@ -191,12 +191,7 @@ async def list_runs(
 ) -> JSON:
     valid_uuid(thread_id, "thread")
     if status is not None and status not in (
-        "pending",
-        "running",
-        "error",
-        "success",
-        "timeout",
-        "interrupted",
+        "pending", "running", "error", "success", "timeout", "interrupted"
     ):
         raise Unprocessable(f"status: invalid run status '{status}'")
     bad = [s for s in select or [] if s not in RUN_SELECT]
@@ -275,7 +270,9 @@ async def _join_stream(
     else:
         run = await service.fetch(core, caller, *_ids(thread_id, run_id))
     base, stream = _paths(run, thread_id is None)
-    if run["status"] not in ("pending", "running") and not await core.broker.run_known(run_id):
+    if run["status"] not in ("pending", "running") and not await core.broker.run_known(
+        run_id
+    ):
         return sse_response(_empty(), heartbeat=core.settings.heartbeat_seconds)
     policy = "cancel" if truthy(cancel_on_disconnect) else None
     return sse_response(
@@ -369,16 +366,16 @@ async def cancel_runs(
         if body.thread_id is not None or body.run_ids is not None:
             raise Unprocessable("Provide either status, or thread_id with run_ids, not both")
         status = None if body.status == "all" else body.status
-        await service.cancel(core, caller, thread_id=None, run_ids=None, status=status, action=act)
+        await service.cancel(core, caller, thread_id=None, run_ids=None, status=status,
+                             action=act)
     else:
         if body.thread_id is None or not body.run_ids:
             raise Unprocessable("Provide status, or thread_id with run_ids")
         valid_uuid(body.thread_id, "thread")
         for rid in body.run_ids:
             valid_uuid(rid, "run")
-        await service.cancel(
-            core, caller, thread_id=body.thread_id, run_ids=body.run_ids, status=None, action=act
-        )
+        await service.cancel(core, caller, thread_id=body.thread_id, run_ids=body.run_ids,
+                             status=None, action=act)
     return Response(status_code=204)
 
 
@@ -392,7 +389,9 @@ async def thread_stream(
 ) -> Response:
     """Everything happening on a thread: run events, run ends, state updates."""
     valid_uuid(thread_id, "thread")
-    raw = request.query_params.getlist("stream_modes") + request.query_params.getlist("stream_mode")
+    raw = request.query_params.getlist("stream_modes") + request.query_params.getlist(
+        "stream_mode"
+    )
     modes = _stream_modes(raw) or {"run_modes"}
     bad = modes - {"run_modes", "lifecycle", "state_update"}
     if bad:
@@ -405,7 +404,9 @@ async def thread_stream(
             if _thread_passes(ev, modes):
                 yield ev
 
-    return sse_response(events(), heartbeat=core.settings.heartbeat_seconds, stop=core.shutdown)
+    return sse_response(
+        events(), heartbeat=core.settings.heartbeat_seconds, stop=core.shutdown
+    )
 
 
 def _thread_passes(ev: Event, modes: set[str]) -> bool:

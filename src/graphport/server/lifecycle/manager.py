@@ -120,7 +120,9 @@ class RunLifecycle:
         async def transaction(conn: Conn) -> None:
             thread = await thread_store.get(conn, thread_id, for_update=True)
             if thread is not None:
-                await _settle(conn, thread, now, summary=summary, keep_error=keep_error, touch=True)
+                await _settle(
+                    conn, thread, now, summary=summary, keep_error=keep_error, touch=True
+                )
 
         await self.db.transact(transaction)
 
@@ -419,7 +421,9 @@ async def _settle(
     return others
 
 
-async def _drop_temporary(conn: Conn, run: Run, status: RunStatus, now: datetime) -> dict[str, Any]:
+async def _drop_temporary(
+    conn: Conn, run: Run, status: RunStatus, now: datetime
+) -> dict[str, Any]:
     """Delete a finished temporary run's thread (its run rows cascade) and return the
     epitaph the broker keeps: the final run and the thread's metadata for auth."""
     thread = await thread_store.get(conn, run["thread_id"])

@@ -87,7 +87,9 @@ class Broker(ABC):
         """What `finish` kept for a run, if it is still retained."""
 
     @abstractmethod
-    def subscribe_run(self, run_id: str, after: tuple[int, int] | None) -> AsyncIterator[Event]:
+    def subscribe_run(
+        self, run_id: str, after: tuple[int, int] | None
+    ) -> AsyncIterator[Event]:
         """Events of a run after `after` (None: live only), ending at the run's end."""
 
     @abstractmethod

@@ -29,6 +29,7 @@ class _Log:
         self.changed = asyncio.Event()
 
 
+
 class MemoryBroker(Broker):
     def __init__(self, retention_seconds: float) -> None:
         self.retention = retention_seconds

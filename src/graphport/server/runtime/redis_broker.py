@@ -136,7 +136,9 @@ class RedisBroker(Broker):
     async def publish_thread(self, thread_id: str, event: str, data: bytes) -> str:
         keys = [self._thread_key(thread_id)]
         with _reachable():
-            event_id = await self._publish_thread(keys=keys, args=[event, data, self._retention_ms])
+            event_id = await self._publish_thread(
+                keys=keys, args=[event, data, self._retention_ms]
+            )
         return cast(bytes, event_id).decode()
 
     async def finish(

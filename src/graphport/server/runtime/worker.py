@@ -56,6 +56,7 @@ def error_payload(exc: BaseException) -> dict[str, str]:
     return {"error": name, "message": str(exc) if shown else "An internal error occurred"}
 
 
+
 @dataclass(frozen=True)
 class WorkerDeps:
     """What a worker uses, handed over at construction."""
@@ -231,7 +232,9 @@ class Worker:
                 if run_id in self._cancel:  # cancelled between its claim and this start
                     raise asyncio.CancelledError
                 async with asyncio.timeout(self.deps.run_timeout_seconds):
-                    outcome = await executor.execute(self.deps.registry, self.deps.db, run, publish)
+                    outcome = await executor.execute(
+                        self.deps.registry, self.deps.db, run, publish
+                    )
             except asyncio.CancelledError:
                 action = self._cancel.pop(run_id, None)
                 if action is None:  # shutdown: the stop hands the run back to the queue
@@ -281,7 +284,9 @@ class Worker:
             # anything that waited for this worker's free slot.
             if was_full or status == "retry" or (ended is not None and ended.queued_behind):
                 await self.deps.wakeup.notify()
-            logger.info("run %s %s in %.1f ms", run_id, status, (time.monotonic() - started) * 1000)
+            logger.info(
+                "run %s %s in %.1f ms", run_id, status, (time.monotonic() - started) * 1000
+            )
 
     async def _durably(self, what: str, write: Callable[[], Awaitable[T]]) -> T | None:
         """A lifecycle write retried while the database is unreachable, for about a lease:

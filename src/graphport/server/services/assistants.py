@@ -245,7 +245,9 @@ async def versions(
     return rows
 
 
-async def set_latest(core: Core, caller: Caller, assistant_id: str, version: int) -> dict[str, Any]:
+async def set_latest(
+    core: Core, caller: Caller, assistant_id: str, version: int
+) -> dict[str, Any]:
     flt = await caller.authorize(
         "assistants", "update", {"assistant_id": assistant_id, "version": version}
     )
@@ -274,11 +276,15 @@ async def graph(core: Core, caller: Caller, assistant_id: str, xray: bool | int)
 
 async def schemas(core: Core, caller: Caller, assistant_id: str) -> dict[str, Any]:
     assistant = await get(core, caller, assistant_id)
-    return await _graph_call(core, assistant, graph_schemas.graph_schemas, assistant["graph_id"])
+    return await _graph_call(
+        core, assistant, graph_schemas.graph_schemas, assistant["graph_id"]
+    )
 
 
 async def subgraphs(
     core: Core, caller: Caller, assistant_id: str, namespace: str | None, recurse: bool
 ) -> dict[str, Any]:
     assistant = await get(core, caller, assistant_id)
-    return await _graph_call(core, assistant, graph_schemas.subgraph_schemas, namespace, recurse)
+    return await _graph_call(
+        core, assistant, graph_schemas.subgraph_schemas, namespace, recurse
+    )

@@ -13,20 +13,8 @@ _STEP = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
 # `root`, then `.key` or `[index]` steps: no empty keys, no stray brackets or dots.
 _PATH = re.compile(r"[^.\[\]]+(?:\.[^.\[\]]+|\[-?\d+\])*")
 _RESERVED = frozenset(
-    {
-        "thread_id",
-        "created_at",
-        "updated_at",
-        "state_updated_at",
-        "metadata",
-        "config",
-        "status",
-        "values",
-        "interrupts",
-        "extracted",
-        "error",
-        "ttl",
-    }
+    {"thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config",
+     "status", "values", "interrupts", "extracted", "error", "ttl"}
 )
 MAX_EXTRACT = 10
 
@@ -41,7 +29,8 @@ def parse(extract: dict[str, str]) -> dict[str, list[str | int]]:
         if path and not _PATH.fullmatch(path):
             raise Unprocessable(f"extract: invalid path '{path}'")
         steps: list[str | int] = [
-            m.group(1) if m.group(1) is not None else int(m.group(2)) for m in _STEP.finditer(path)
+            m.group(1) if m.group(1) is not None else int(m.group(2))
+            for m in _STEP.finditer(path)
         ]
         if not steps or steps[0] not in _ROOTS:
             raise Unprocessable(f"extract: path '{path}' must start with one of {list(_ROOTS)}")

@@ -364,7 +364,9 @@ async def delete_run(core: Core, caller: Caller, thread_id: str, run_id: str) ->
     summary = await latest_summary(core.registry, core.db, thread)
     if summary is not None:
         summary["values"] = summary["values"] or None
-        await core.lifecycle.state_changed(thread_id, summary, keep_error=run["status"] != "error")
+        await core.lifecycle.state_changed(
+            thread_id, summary, keep_error=run["status"] != "error"
+        )
 
 
 async def cancel(

@@ -39,6 +39,7 @@ EMPTY_STATE: dict[str, Any] = {
 }
 
 
+
 def _check_ids(checkpoint: dict[str, Any] | None, what: str = "checkpoint") -> None:
     """Checkpoint ids and namespaces are opaque strings, but never contain NUL (which
     PostgreSQL cannot even compare)."""
@@ -82,7 +83,9 @@ async def get_state(
         if graph is None:
             return dict(EMPTY_STATE)
         try:
-            snap = await graph.aget_state(thread_config(thread, checkpoint), subgraphs=subgraphs)
+            snap = await graph.aget_state(
+                thread_config(thread, checkpoint), subgraphs=subgraphs
+            )
         except ValueError as e:  # e.g. a checkpoint_ns naming no subgraph of this graph
             raise NotFound(str(e)) from e
         if snap.created_at is None and not snap.values and not snap.next:
@@ -171,7 +174,9 @@ def _command(raw: dict[str, Any]) -> Command:
     return Command(update=raw.get("update"), resume=raw.get("resume"), goto=goto or ())
 
 
-async def bulk_update(core: Core, thread: Thread, supersteps: list[dict[str, Any]]) -> Summary:
+async def bulk_update(
+    core: Core, thread: Thread, supersteps: list[dict[str, Any]]
+) -> Summary:
     """Apply supersteps (`[{updates: [{values?, command?, as_node}]}]`), each as one bulk
     update on top of the thread's latest checkpoint; returns the new summary."""
     steps = [

@@ -148,7 +148,9 @@ async def fetch(
     return row
 
 
-async def patch(core: Core, caller: Caller, thread_id: str, body: dict[str, Any]) -> dict[str, Any]:
+async def patch(
+    core: Core, caller: Caller, thread_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
     metadata = clean_metadata(body.get("metadata"))
     value: dict[str, Any] = {"thread_id": thread_id, "metadata": metadata, "ttl": body.get("ttl")}
     flt = await caller.authorize("threads", "update", value)

@@ -13,24 +13,13 @@ from graphport.server.storage.database import Database
 # so a column a langgraph release adds must be added here: tests/test_langgraph_coupling.py
 # compares these with the tables the savers create (docs/internals.md).
 _CHECKPOINTS = (
-    "checkpoint_ns",
-    "checkpoint_id",
-    "parent_checkpoint_id",
-    "type",
-    "checkpoint",
-    "metadata",
+    "checkpoint_ns", "checkpoint_id", "parent_checkpoint_id", "type", "checkpoint", "metadata",
 )
 SAVER_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "sqlite": {
         "checkpoints": _CHECKPOINTS,
         "writes": (
-            "checkpoint_ns",
-            "checkpoint_id",
-            "task_id",
-            "task_path",
-            "idx",
-            "channel",
-            "type",
+            "checkpoint_ns", "checkpoint_id", "task_id", "task_path", "idx", "channel", "type",
             "value",
         ),
     },
@@ -38,13 +27,7 @@ SAVER_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "checkpoints": _CHECKPOINTS,
         "checkpoint_blobs": ("checkpoint_ns", "channel", "version", "type", "blob"),
         "checkpoint_writes": (
-            "checkpoint_ns",
-            "checkpoint_id",
-            "task_id",
-            "idx",
-            "channel",
-            "type",
-            "blob",
+            "checkpoint_ns", "checkpoint_id", "task_id", "idx", "channel", "type", "blob",
             "task_path",
         ),
     },

@@ -100,7 +100,9 @@ async def due(conn: Conn, now: datetime, limit: int) -> list[Cron]:
     return cast(list[Cron], rows_dicts((await conn.execute(q)).all()))
 
 
-async def claim_tick(conn: Conn, cron_id: str, expected: datetime | None, **fields: Any) -> bool:
+async def claim_tick(
+    conn: Conn, cron_id: str, expected: datetime | None, **fields: Any
+) -> bool:
     """Compare-and-set on `next_run_date`: only the one writer that still sees the tick it
     read wins it, so a tick fires at most once across schedulers and restarts."""
     result = await conn.execute(
