@@ -314,6 +314,13 @@ async def test_authorization_matrix(auth_server: TestServer) -> None:
             ("GET", "/runs/crons/{cron_id}", None, 404),
             ("PATCH", "/runs/crons/{cron_id}", {"enabled": False}, 404),
             ("DELETE", "/runs/crons/{cron_id}", None, 404),
+            ("GET", "/a2a/{assistant_id}/.well-known/agent-card.json", None, 404),
+            (
+                "POST",
+                "/a2a/{assistant_id}",
+                {"jsonrpc": "2.0", "id": 1, "method": "GetTask", "params": {"id": rid}},
+                404,
+            ),
         ]
         existing = {(m, p) for p, ms, _ in iter_app_routes(srv.app) for m in ms}
         for method, template, payload, status in cases:
@@ -334,6 +341,11 @@ async def test_authorization_matrix(auth_server: TestServer) -> None:
         assert (await b.call("POST", "/assistants/search", json=owned, expect=200)).json() == []
         count = (await b.call("POST", "/assistants/count", json=owned, expect=200)).json()
         assert count == 0
+        listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        mcp_accept = {"Accept": "application/json, text/event-stream"}
+        tools = await b.call("POST", "/mcp", json=listing, headers=mcp_accept, expect=200)
+        names = {t["name"] for t in tools.json()["result"]["tools"]}
+        assert "echo" in names and not names & {"a", aid}
         mine = (await b.call("POST", "/threads", json={}, expect=200)).json()["thread_id"]
         found = (await b.call("POST", "/threads/search", json={"limit": 100}, expect=200)).json()
         assert [x["thread_id"] for x in found] == [mine]
@@ -342,6 +354,8 @@ async def test_authorization_matrix(auth_server: TestServer) -> None:
         ).json() == []
         assert (await b.call("POST", "/threads/count", json={}, expect=200)).json() == 1
         await b.call("POST", "/threads/prune", json={"thread_ids": [tid]}, expect=404)
+        card = (await b.call("GET", "/.well-known/agent-card.json", expect=200)).json()
+        assert card["skills"] and aid not in {s["id"] for s in card["skills"]}
         crons = (await b.call("POST", "/runs/crons/search", json={}, expect=200)).json()
         assert crons == []
         assert (await b.call("POST", "/runs/crons/count", json={}, expect=200)).json() == 0

@@ -527,7 +527,10 @@ async def test_info(client: Any) -> None:
     assert all(isinstance(v, bool) for v in body["flags"].values())
     on = {k for k, v in body["flags"].items() if v}
     assert on == {"assistants", "crons", "threads", "runs", "store", "webhooks"} | {
-        "resumable_streams"
+        "resumable_streams",
+        "thread_streaming",
+        "mcp",
+        "a2a",
     }
     assert {"kind", "project_id", "host_revision_id", "revision_id", "tenant_id"} <= set(
         body["host"]
@@ -551,7 +554,10 @@ async def test_info_flags_follow_the_config(tmp_path: Path) -> None:
         finally:
             await client.aclose()
     on = {k for k, v in flags.items() if v}
-    assert on == {"assistants", "threads", "store", "resumable_streams", "thread_ttl", "store_ttl"}
+    assert on == {"assistants", "threads", "store", "resumable_streams", "mcp", "a2a"} | {
+        "thread_ttl",
+        "store_ttl",
+    }
 
 
 async def test_docs_and_openapi(http: httpx.AsyncClient) -> None:

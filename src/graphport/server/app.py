@@ -1,5 +1,6 @@
 """The ASGI application: routers, error handling, and a lifespan that opens the process's
-core, creates system assistants and starts the runtime and the API's periodic jobs."""
+core, creates system assistants and starts the runtime, the MCP transport and the API's
+periodic jobs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from graphport.server import process, tracing
-from graphport.server.api import assistants, errors, runs, system, thread_stream, threads
+from graphport.server.api import a2a, assistants, errors, mcp, runs, system, thread_stream, threads
 from graphport.server.api import crons as cron_routes
 from graphport.server.api import store as store_routes
 from graphport.server.auth import install as install_auth_and_http
@@ -32,7 +33,8 @@ def create_app(settings: Settings) -> FastAPI:
         async with process.open_core(settings, loaded) as core:
             app.state.core = core
             await ensure_system_assistants(core)
-            async with process.running(core):
+            # MCP's transport: its handlers run in its task group, closed before the core.
+            async with process.running(core), mcp.serving(core) as app.state.mcp:
                 # Crons (run as their creator, hence the auth) and TTL sweeps: background
                 # tasks; tests drive `app.state.scheduler.tick()` directly.
                 scheduler, sweeper = Scheduler(core, server_auth), Sweeper(core)
@@ -54,7 +56,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.graph_ids = loaded.registry.graph_ids
     errors.install(app)
     # Crons before runs: `/runs/crons…` must not fall into `/runs/{run_id}…` routes.
-    for module in (system, assistants, threads, cron_routes, runs, thread_stream, store_routes):
+    routers = (system, assistants, threads, cron_routes, runs, thread_stream, store_routes)
+    for module in (*routers, a2a, mcp):
         app.include_router(module.router)
     # `auth` and `http` of langgraph.json: middleware around every route (keep this last).
     server_auth = install_auth_and_http(app, settings, loaded.config)

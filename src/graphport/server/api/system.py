@@ -34,7 +34,7 @@ async def ok(check_db: str | None = None, core: Core = Depends(deps.core)) -> JS
 
 def flags(config: LangGraphConfig) -> dict[str, bool]:
     """What this server has on, so clients can detect it: the official flags, then
-    Graphport's (route families, webhooks, TTLs, semantic search)."""
+    Graphport's (route families, webhooks, TTLs, semantic search, protocols)."""
     http = config.http or {}
     store = config.store or {}
     on = {f: not http.get(f"disable_{f}") for f in ("assistants", "threads", "runs", "store")}
@@ -51,6 +51,9 @@ def flags(config: LangGraphConfig) -> dict[str, bool]:
         "thread_ttl": thread_ttl_policy(config).default_ttl is not None,
         "store_ttl": (store.get("ttl") or {}).get("default_ttl") is not None,
         "semantic_search": store.get("index") is not None,
+        "thread_streaming": on["runs"],  # served with the runs routes
+        "a2a": not http.get("disable_a2a"),
+        "mcp": not http.get("disable_mcp"),
     }
 
 

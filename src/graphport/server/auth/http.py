@@ -41,7 +41,7 @@ CORS_KEYS = frozenset(
         "max_age",
     }
 )
-FAMILIES = ("assistants", "threads", "runs", "store", "meta")
+FAMILIES = ("assistants", "threads", "runs", "store", "meta", "a2a", "mcp")
 
 
 # --- middleware ----------------------------------------------------------------------

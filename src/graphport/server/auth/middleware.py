@@ -199,7 +199,7 @@ class AuthMiddleware:
             await send_json(scope, send, 404, {"detail": "Not Found"})
             return
         configurable = self.headers.extract(scope.get("headers") or [])
-        if path.startswith(("/runs", "/threads")):
+        if path.startswith(("/runs", "/threads", "/a2a/")):
             request_id = configurable.get("x-request-id") or str(uuid.uuid4())
             configurable["langgraph_request_id"] = request_id
         public = (template or path) in PUBLIC_PATHS

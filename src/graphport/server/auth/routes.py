@@ -19,6 +19,15 @@ PUBLIC: Final = "public"
 _READ: Final = (("threads", "read"),)
 _RUN: Final = (("threads", "create_run"), ("assistants", "read"))
 _SESSION: Final = (*_RUN, ("threads", "update"), *_READ)
+# One JSON-RPC endpoint on an assistant (read first, system assistants excepted, as for
+# runs): send creates runs, get reads them, cancel updates, list searches.
+_A2A: Final = (
+    ("assistants", "read"),
+    ("threads", "create_run"),
+    ("threads", "read"),
+    ("threads", "update"),
+    ("threads", "search"),
+)
 
 ROUTES: Final[dict[tuple[str, str], tuple[Pair, ...] | str]] = {
     # --- system (public) --------------------------------------------------------------
@@ -95,6 +104,13 @@ ROUTES: Final[dict[tuple[str, str], tuple[Pair, ...] | str]] = {
     ("DELETE", "/store/items"): (("store", "delete"),),
     ("POST", "/store/items/search"): (("store", "search"),),
     ("POST", "/store/namespaces"): (("store", "list_namespaces"),),
+    # --- protocols ----------------------------------------------------------------------
+    # MCP: every message lists the tools the caller may see; tools/call then runs one.
+    ("POST", "/mcp"): (("assistants", "search"), *_RUN),
+    # --- A2A (docs/api.md#a2a) ----------------------------------------------------------
+    ("POST", "/a2a/{assistant_id}"): _A2A,
+    ("GET", "/a2a/{assistant_id}/.well-known/agent-card.json"): (("assistants", "read"),),
+    ("GET", "/.well-known/agent-card.json"): (("assistants", "search"), ("assistants", "read")),
 }
 
 
@@ -119,6 +135,8 @@ _THREAD_RUNS = re.compile(r"^/threads/\{[^}/]+\}/(runs|stream|commands)(/|$)")
 
 def route_family(path: str) -> str | None:
     """Which `http.disable_*` flag switches a route off (crons belong to runs)."""
+    if path.startswith("/a2a/") or path == "/.well-known/agent-card.json":
+        return "a2a"
     if path.startswith("/assistants"):
         return "assistants"
     if path.startswith("/store"):
@@ -127,6 +145,8 @@ def route_family(path: str) -> str | None:
         return "runs"
     if path.startswith("/threads"):
         return "threads"
+    if path == "/mcp":
+        return "mcp"
     if path in ("/info", "/metrics"):
         return "meta"
     return None

@@ -15,7 +15,7 @@ from langgraph.channels.base import BaseChannel
 from langgraph.pregel import Pregel
 from pydantic import Field, TypeAdapter, create_model
 
-__all__ = ["drawable_graph", "graph_schemas", "subgraph_schemas"]
+__all__ = ["drawable_graph", "graph_schemas", "input_schema", "subgraph_schemas"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,11 @@ _SERVER_CONFIG_KEYS = frozenset({"thread_id", "checkpoint_id", "checkpoint_ns"})
 def graph_schemas(graph: Pregel, graph_id: str) -> dict[str, Any]:
     """The GraphSchema object: `{graph_id, input_schema, ..., context_schema}`."""
     return {"graph_id": graph_id, **_schemas(graph)}
+
+
+def input_schema(graph: Pregel) -> dict[str, Any] | None:
+    """What the graph takes as input (a tool's arguments, for MCP); None if not describable."""
+    return _safely(graph, "input", lambda: graph.get_input_jsonschema())
 
 
 def subgraph_schemas(graph: Pregel, namespace: str | None, recurse: bool) -> dict[str, dict]:
@@ -92,7 +97,7 @@ def configurable_jsonschema(graph: Pregel) -> dict[str, Any]:
 def _schemas(graph: Any) -> dict[str, Any]:
     # Any: subgraphs may be other PregelProtocol implementations lacking some methods
     return {
-        "input_schema": _safely(graph, "input", lambda: graph.get_input_jsonschema()),
+        "input_schema": input_schema(graph),
         "output_schema": _safely(graph, "output", lambda: graph.get_output_jsonschema()),
         "state_schema": _safely(graph, "state", lambda: state_jsonschema(graph)),
         "config_schema": _safely(graph, "config", lambda: configurable_jsonschema(graph)),

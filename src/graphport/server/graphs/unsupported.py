@@ -52,7 +52,7 @@ SECTIONS = {
     "auth": frozenset({"path", "disable_studio_auth"}),
     "store": frozenset({"index", "ttl"}),
     "checkpointer": frozenset({"ttl", "serde"}),
-    # Switching off routes Graphport does not serve (mcp, a2a, ui) is already true.
+    # Switching off routes Graphport does not serve (ui) is already true.
     "http": frozenset(
         {
             "app",

@@ -281,6 +281,11 @@ async def schemas(core: Core, caller: Caller, assistant_id: str) -> dict[str, An
     )
 
 
+async def input_schema(core: Core, assistant: dict[str, Any]) -> dict[str, Any] | None:
+    """The input schema of an assistant row the caller was already allowed to see."""
+    return await _graph_call(core, assistant, graph_schemas.input_schema)
+
+
 async def subgraphs(
     core: Core, caller: Caller, assistant_id: str, namespace: str | None, recurse: bool
 ) -> dict[str, Any]:

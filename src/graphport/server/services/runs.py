@@ -21,7 +21,7 @@ from graphport.server import tracing
 from graphport.server.core import Core
 from graphport.server.errors import BadRequest, Conflict, NotFound, Unprocessable
 from graphport.server.lifecycle import Draft, ThreadAppeared
-from graphport.server.runtime.broker import BrokerUnavailable
+from graphport.server.runtime.broker import BrokerUnavailable, Event
 from graphport.server.runtime.snapshots import latest_summary
 from graphport.server.serde import utcnow
 from graphport.server.services import threads as thread_service
@@ -419,26 +419,48 @@ async def cancel_if_inflight(core: Core, run_id: str, reason: str) -> None:
 # --- joining ---------------------------------------------------------------------------
 
 
+class RunOutcome:
+    """What a run's events say about how it ended: its last values, the interrupts it
+    paused at, or its error. Fed event by event by whoever reads the run's stream."""
+
+    def __init__(self) -> None:
+        self.values: Any = None
+        self.interrupts: list[Any] = []
+        self.error: Any = None
+
+    def add(self, ev: Event) -> None:
+        if ev.event == "values":
+            self.values = orjson.loads(ev.data)
+            if isinstance(self.values, dict) and "__interrupt__" in self.values:
+                self.interrupts.extend(self.values["__interrupt__"])
+        elif ev.event == "error":
+            self.error = orjson.loads(ev.data)
+
+    def body(self) -> dict[str, Any] | None:
+        """The wait/join document, or None when the events said nothing."""
+        if self.error is not None:
+            return {"__error__": self.error}
+        if self.interrupts and isinstance(self.values, dict):
+            return {**self.values, "__interrupt__": self.interrupts}
+        return cast(dict[str, Any] | None, self.values)
+
+
 async def join_body(core: Core, run: Mapping[str, Any]) -> dict[str, Any]:
     """The final document of wait/join (docs/api.md#wait-and-join), once the run has ended."""
-    last_values: Any = None
-    interrupts: list[Any] = []
-    error: Any = None
+    outcome = RunOutcome()
     if run["status"] in ("pending", "running") or await core.broker.run_known(run["run_id"]):
         async for ev in core.broker.subscribe_run(run["run_id"], (0, 0)):
-            if ev.event == "values":
-                last_values = orjson.loads(ev.data)
-                if isinstance(last_values, dict) and "__interrupt__" in last_values:
-                    interrupts.extend(last_values["__interrupt__"])
-            elif ev.event == "error":
-                error = orjson.loads(ev.data)
-    if error is not None:
-        return {"__error__": error}
-    if interrupts and isinstance(last_values, dict):
-        return {**last_values, "__interrupt__": interrupts}
-    if last_values is not None:
-        return cast(dict[str, Any], last_values)
-    return await _thread_result(core, run)
+            outcome.add(ev)
+    return await settled_body(core, run, outcome)
+
+
+async def settled_body(
+    core: Core, run: Mapping[str, Any], outcome: RunOutcome
+) -> dict[str, Any]:
+    """The join document of an ended run whose stream was read into `outcome`; the
+    thread's cached result when the events said nothing."""
+    body = outcome.body()
+    return body if body is not None else await _thread_result(core, run)
 
 
 async def _thread_result(core: Core, run: Mapping[str, Any]) -> dict[str, Any]:

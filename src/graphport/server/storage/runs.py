@@ -9,8 +9,9 @@ from typing import Any, cast
 from sqlalchemy import bindparam, delete, func, select, update
 
 from graphport.server.storage.common import Conn, row_dict, rows_dicts, update_by_key
+from graphport.server.storage.filters import auth_filter
 from graphport.server.storage.records import INFLIGHT, Run
-from graphport.server.storage.schema import runs
+from graphport.server.storage.schema import runs, threads
 from graphport.types import RunStatus
 
 _GET = select(runs).where(runs.c.run_id == bindparam("run_id"))
@@ -43,6 +44,39 @@ async def list_for_thread(
         q = q.where(runs.c.status == status)
     q = q.order_by(runs.c.created_at.desc(), runs.c.run_id.desc()).limit(limit).offset(offset)
     return _runs((await conn.execute(q)).all())
+
+
+async def page_for_assistant(
+    conn: Conn,
+    assistant_id: str,
+    *,
+    thread_id: str | None,
+    statuses: tuple[RunStatus, ...] | None,
+    flt: dict[str, Any] | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Run], int]:
+    """A page of an assistant's runs on threads `flt` lets through, newest first, and
+    how many there are in all."""
+    where = [
+        runs.c.assistant_id == assistant_id,
+        auth_filter(threads.c.metadata, conn.dialect.name, flt),
+    ]
+    if thread_id is not None:
+        where.append(runs.c.thread_id == thread_id)
+    if statuses is not None:
+        where.append(runs.c.status.in_(statuses))
+    joined = runs.join(threads, threads.c.thread_id == runs.c.thread_id)
+    total = (await conn.execute(select(func.count()).select_from(joined).where(*where)))
+    q = (
+        select(runs)
+        .select_from(joined)
+        .where(*where)
+        .order_by(runs.c.created_at.desc(), runs.c.run_id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return _runs((await conn.execute(q)).all()), int(total.scalar_one())
 
 
 async def inflight(conn: Conn, thread_id: str) -> list[Run]:
