@@ -279,6 +279,13 @@ async def test_authorization_matrix(auth_server: TestServer) -> None:
             ("GET", "/threads/{thread_id}/history", None, 404),
             ("POST", "/threads/{thread_id}/history", {"limit": 10}, 404),
             ("GET", "/threads/{thread_id}/stream", None, 404),
+            ("POST", "/threads/{thread_id}/stream/events", {"channels": ["values"]}, 404),
+            (
+                "POST",
+                "/threads/{thread_id}/commands",
+                {"id": 1, "method": "run.start", "params": {"assistant_id": "echo", "input": {}}},
+                404,
+            ),
             ("GET", "/threads/{thread_id}/storage", None, 404),
             ("POST", "/threads/{thread_id}/runs", run_on_a, 404),
             ("POST", "/threads/{thread_id}/runs", {**run_on_a, "if_not_exists": "create"}, 404),

@@ -177,3 +177,14 @@ async def test_store_batch_task_and_ttl_sweep(database: dict[str, Any]) -> None:
         )
         assert isinstance(await store.sweep_ttl(), int)  # type: ignore[attr-defined]
     assert task.done(), "closing the database left the store's batch task running"
+
+
+def test_content_block_messages_key_and_converter() -> None:
+    """docs/internals.md#content-block-message-events-runtimeprotocolpy"""
+    from langchain_core.language_models import _compat_bridge
+    from langgraph._internal import _constants
+
+    from graphport.server.runtime.protocol import MESSAGES_V2_KEY
+
+    assert MESSAGES_V2_KEY == _constants.CONFIG_KEY_STREAM_MESSAGES_V2
+    assert callable(_compat_bridge.message_to_events)

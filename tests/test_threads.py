@@ -528,6 +528,7 @@ async def test_info(client: Any) -> None:
     on = {k for k, v in body["flags"].items() if v}
     assert on == {"assistants", "crons", "threads", "runs", "store", "webhooks"} | {
         "resumable_streams",
+        "thread_streaming",
         "mcp",
         "a2a",
     }

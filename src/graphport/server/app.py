@@ -12,7 +12,17 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from graphport.server import process, tracing
-from graphport.server.api import a2a, assistants, console, errors, mcp, runs, system, threads
+from graphport.server.api import (
+    a2a,
+    assistants,
+    console,
+    errors,
+    mcp,
+    runs,
+    system,
+    thread_stream,
+    threads,
+)
 from graphport.server.api import crons as cron_routes
 from graphport.server.api import store as store_routes
 from graphport.server.auth import install as install_auth_and_http
@@ -56,7 +66,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.graph_ids = loaded.registry.graph_ids
     errors.install(app)
     # Crons before runs: `/runs/crons…` must not fall into `/runs/{run_id}…` routes.
-    for module in (system, assistants, threads, cron_routes, runs, store_routes, a2a, mcp):
+    routers = (system, assistants, threads, cron_routes, runs, thread_stream, store_routes)
+    for module in (*routers, a2a, mcp):
         app.include_router(module.router)
     http = loaded.config.http or {}
     app.state.console_path = None  # where the console is served, for the CLI's banner

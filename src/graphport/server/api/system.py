@@ -51,6 +51,7 @@ def flags(config: LangGraphConfig) -> dict[str, bool]:
         "thread_ttl": thread_ttl_policy(config).default_ttl is not None,
         "store_ttl": (store.get("ttl") or {}).get("default_ttl") is not None,
         "semantic_search": store.get("index") is not None,
+        "thread_streaming": on["runs"],  # served with the runs routes
         "a2a": not http.get("disable_a2a"),
         "mcp": not http.get("disable_mcp"),
     }

@@ -18,6 +18,7 @@ PUBLIC: Final = "public"
 
 _READ: Final = (("threads", "read"),)
 _RUN: Final = (("threads", "create_run"), ("assistants", "read"))
+_SESSION: Final = (*_RUN, ("threads", "update"), *_READ)
 # One JSON-RPC endpoint on an assistant (read first, system assistants excepted, as for
 # runs): send creates runs, get reads them, cancel updates, list searches.
 _A2A: Final = (
@@ -71,6 +72,10 @@ ROUTES: Final[dict[tuple[str, str], tuple[Pair, ...] | str]] = {
     ("GET", "/threads/{thread_id}/history"): _READ,
     ("POST", "/threads/{thread_id}/history"): _READ,
     ("GET", "/threads/{thread_id}/stream"): _READ,
+    # thread streaming sessions: run.start creates runs, input.respond resumes (update)
+    ("POST", "/threads/{thread_id}/commands"): _SESSION,
+    ("POST", "/threads/{thread_id}/stream/events"): _READ,
+    ("GET", "/threads/{thread_id}/stream/events"): _SESSION,  # the WebSocket
     # --- runs -------------------------------------------------------------------------
     ("POST", "/threads/{thread_id}/runs"): _RUN,
     ("POST", "/threads/{thread_id}/runs/stream"): _RUN,

@@ -17,6 +17,13 @@ from langgraph.types import Command, Send
 from graphport.auth.types import normalize_user
 from graphport.server.graphs import GraphRegistry
 from graphport.server.runtime.events import EventMapper, langgraph_modes
+from graphport.server.runtime.protocol import (
+    MESSAGES_V2_KEY,
+    PROTOCOL_MODES,
+    ProtocolMapper,
+    lifecycle,
+    published,
+)
 from graphport.server.runtime.snapshots import summary
 from graphport.server.serde import to_jsonable
 from graphport.server.storage.database import Database
@@ -140,6 +147,17 @@ async def _items(
     context = graph_context(graph, kwargs.get("context"))
     if context is not None:
         common["context"] = context
+    if kwargs.get("event_protocol"):
+        # Content-block message events need langgraph's v2 stream parts; interrupts are
+        # folded back into `values` as the classic path sees them.
+        configurable = {**config["configurable"], MESSAGES_V2_KEY: True}
+        v2_config = RunnableConfig(**{**config, "configurable": configurable})
+        async for part in graph.astream(graph_input, v2_config, version="v2", **common):
+            data: Any = part["data"]
+            if part["type"] == "values" and part.get("interrupts"):
+                data = {**data, "__interrupt__": list(part["interrupts"])}
+            yield "chunk", part["ns"], (part["type"], data)
+        return
     if "events" not in (kwargs.get("stream_mode") or []):
         async for ns, mode, data in graph.astream(graph_input, config, **common):
             yield "chunk", ns, (mode, data)
@@ -161,7 +179,11 @@ async def execute(
     """Run the graph to completion, interrupt, or error; cancellation propagates out."""
     kwargs = run["kwargs"]
     requested = list(kwargs.get("stream_mode") or ["values"])
-    mapper = EventMapper(requested, bool(kwargs.get("subgraphs")))
+    protocol = bool(kwargs.get("event_protocol"))
+    mapper: EventMapper | ProtocolMapper = (
+        ProtocolMapper() if protocol else EventMapper(requested, bool(kwargs.get("subgraphs")))
+    )
+    modes = PROTOCOL_MODES if protocol else langgraph_modes(requested)
     outcome = Outcome()
     config = build_config(run, user)
     graph_id = config["configurable"]["graph_id"]
@@ -175,9 +197,7 @@ async def execute(
                 # it resumes from the latest one instead of applying the input twice.
                 graph_input = None
                 config = {**config, "configurable": _state_config(config)["configurable"]}
-        async for kind, ns, payload in _items(
-            graph, graph_input, config, kwargs, langgraph_modes(requested)
-        ):
+        async for kind, ns, payload in _items(graph, graph_input, config, kwargs, modes):
             if kind == "event":
                 await publish("events", payload)
                 continue
@@ -198,6 +218,11 @@ async def execute(
                 }
             else:
                 outcome.summary = summary(await graph.aget_state(_state_config(config)))
+        if protocol:
+            paused = outcome.interrupted or (
+                outcome.summary is not None and outcome.summary["status"] == "interrupted"
+            )
+            await publish(*published(lifecycle("interrupted" if paused else "completed")))
     return outcome
 
 

@@ -143,11 +143,17 @@ def build_kwargs(
 
 
 async def create_run(
-    core: Core, caller: Caller, body: dict[str, Any], *, thread_id: str | None
+    core: Core,
+    caller: Caller,
+    body: dict[str, Any],
+    *,
+    thread_id: str | None,
+    event_protocol: bool = False,
 ) -> dict[str, Any]:
     """Insert a run (creating the thread when needed): claimed by the local worker and
     started at once when it has a free slot and the thread nothing in flight, else pending
-    for the queue (a worker is woken)."""
+    for the queue (a worker is woken). `event_protocol` runs publish the thread streaming
+    protocol's events instead of the classic stream modes."""
     stateless = thread_id is None
     if stateless and (body.get("command") or {}).get("resume") is not None:
         raise BadRequest("You must provide a thread_id when resuming.")
@@ -184,7 +190,15 @@ async def create_run(
     worker = core.worker
     owner = worker.reserve() if worker is not None and not value["after_seconds"] else None
     prepare = functools.partial(
-        _prepare, core, caller, body, value, (flt, a_flt), stateless=stateless, temporary=temporary
+        _prepare,
+        core,
+        caller,
+        body,
+        value,
+        (flt, a_flt),
+        stateless=stateless,
+        temporary=temporary,
+        event_protocol=event_protocol,
     )
     created = None
     try:
@@ -223,6 +237,7 @@ async def _prepare(
     *,
     stateless: bool,
     temporary: bool,
+    event_protocol: bool,
 ) -> Draft:
     """The reading half of the create transaction (the lifecycle writes): the thread,
     found (and locked) or to be created, the multitask check, the run's row."""
@@ -277,6 +292,8 @@ async def _prepare(
     )
     if value["trace_context"]:  # the worker's span joins the creating request's trace
         kwargs["trace_context"] = value["trace_context"]
+    if event_protocol:
+        kwargs["event_protocol"] = True
     run: NewRun = {
         "run_id": run_id,
         "thread_id": thread_id,
@@ -457,7 +474,6 @@ async def _thread_result(core: Core, run: Mapping[str, Any]) -> dict[str, Any]:
         flat = [i for group in thread["interrupts"].values() for i in group]
         return {**(thread["values"] or {}), "__interrupt__": flat}
     return thread["values"] or {}
-
 
 
 async def fetch_stateless(core: Core, caller: Caller, run_id: str) -> Run:

@@ -38,6 +38,7 @@ class RunKwargs(TypedDict, total=False):
     durability: str
     on_disconnect: str
     trace_context: dict[str, str]  # W3C trace headers of the creating request (tracing on)
+    event_protocol: bool  # created by a thread-stream session: publishes protocol events
 
 
 class NewRun(TypedDict):
