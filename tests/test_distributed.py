@@ -230,3 +230,37 @@ async def test_a_run_whose_workers_keep_dying_ends_in_error_and_frees_its_waiter
             r = await asyncio.wait_for(joined, 30)
             assert r.status_code == 200
             assert (await http.get(f"/threads/{tid}")).json()["status"] == "error"
+
+
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
+async def test_a_thread_stream_session_spans_processes(
+    two_workers: Cluster, transport: str
+) -> None:
+    """The official client's thread streaming session on the API replica, while a worker
+    process executes the run: events cross processes through Redis
+    (docs/api.md#thread-event-streaming)."""
+    from langgraph_sdk import get_client
+
+    client = get_client(url=two_workers.url, api_key=None)
+    try:
+        async with asyncio.timeout(60):
+            async with client.threads.stream(assistant_id="agent", transport=transport) as t:
+                await t.run.start(input={"messages": [{"role": "user", "content": "hi all"}]})
+                streams: list[Any] = []
+                async for channel, item in t.interleave_projections(["messages", "values"]):
+                    if channel == "messages":
+                        streams.append(item)
+                texts = [await message.text for message in streams]
+                output = await t.output
+    finally:
+        await client.aclose()
+    assert texts == ["You said: hi all"]
+    assert [m["type"] for m in output["messages"]] == ["human", "ai"]
+    executed = {k for w in two_workers.workers for k in two_workers.ran(w)}
+    runs = (await client_runs(two_workers.url, t.thread_id))
+    assert runs and all(r["run_id"] in executed for r in runs)  # run by a worker process
+
+
+async def client_runs(url: str, thread_id: str) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        return list((await http.get(f"/threads/{thread_id}/runs")).json())
