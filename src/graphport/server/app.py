@@ -11,7 +11,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from graphport.server import process
-from graphport.server.api import assistants, errors, runs, system, threads
+from graphport.server.api import assistants, errors, methods, openapi, runs, system, threads
 from graphport.server.api import crons as cron_routes
 from graphport.server.api import store as store_routes
 from graphport.server.auth import install as install_auth_and_http
@@ -56,6 +56,8 @@ def create_app(settings: Settings) -> FastAPI:
     # Crons before runs: `/runs/crons…` must not fall into `/runs/{run_id}…` routes.
     for module in (system, assistants, threads, cron_routes, runs, store_routes):
         app.include_router(module.router)
+    methods.install(app)
+    openapi.install(app, loaded.registry.graph_ids)
     # `auth` and `http` of langgraph.json: middleware around every route (keep this last).
     server_auth = install_auth_and_http(app, settings, loaded.config)
     return app
