@@ -51,6 +51,11 @@ def test_openapi_contract(tmp_path: Path) -> None:
             "run",
             f"{server.url}/openapi.json",
             "--checks=all",
+            # Takes a 404 right after a create for the created resource being gone, but
+            # our routes also answer 404 for a second resource the request names (a run's
+            # assistant, an assistant's version), which it cannot tell apart. (Disabling it
+            # per operation in schemathesis.toml is not honoured by schemathesis 4.32.)
+            "--exclude-checks=ensure_resource_availability",
             "--phases=examples,coverage,fuzzing,stateful",
             f"--max-examples={MAX_EXAMPLES}",
             f"--seed={SEED}",
