@@ -18,6 +18,8 @@ from graphport.server.api import (
     console,
     errors,
     mcp,
+    methods,
+    openapi,
     runs,
     system,
     thread_stream,
@@ -74,6 +76,8 @@ def create_app(settings: Settings) -> FastAPI:
     if settings.console and not http.get("disable_console"):
         app.include_router(console.router())
         app.state.console_path = f"{(http.get('mount_prefix') or '').rstrip('/')}/console/"
+    methods.install(app)
+    openapi.install(app, loaded.registry.graph_ids)
     # `auth` and `http` of langgraph.json: middleware around every route (keep this last).
     server_auth = install_auth_and_http(app, settings, loaded.config)
     tracing.instrument(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from graphport.server.api import deps
@@ -14,7 +14,8 @@ from graphport.server.api.models import (
     AssistantSearch,
     AssistantVersionsSearch,
 )
-from graphport.server.api.params import truthy, valid_uuid
+from graphport.server.api.openapi import errors
+from graphport.server.api.params import AssistantRefPath, UUIDPath, truthy, valid_uuid
 from graphport.server.api.responses import JSON, page, select_fields
 from graphport.server.core import Core
 from graphport.server.errors import Unprocessable
@@ -27,7 +28,7 @@ Ctx = Depends(deps.core)
 Who = Depends(deps.caller)
 
 
-@router.post("")
+@router.post("", responses=errors(400, 404, 409))
 async def create_assistant(body: AssistantCreate, core: Core = Ctx, caller: Caller = Who) -> JSON:
     data = body.data()
     if data["assistant_id"] is not None:
@@ -35,7 +36,7 @@ async def create_assistant(body: AssistantCreate, core: Core = Ctx, caller: Call
     return JSON(await service.create(core, caller, data))
 
 
-@router.post("/search")
+@router.post("/search", responses=errors(404))
 async def search_assistants(
     body: AssistantSearch | None = None, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
@@ -44,7 +45,7 @@ async def search_assistants(
     return page(select_fields(rows, body.select), offset, more, body.limit)
 
 
-@router.post("/count")
+@router.post("/count", responses=errors(404))
 async def count_assistants(
     body: AssistantCount | None = None, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
@@ -52,13 +53,13 @@ async def count_assistants(
 
 
 @router.get("/{assistant_id}")
-async def get_assistant(assistant_id: str, core: Core = Ctx, caller: Caller = Who) -> JSON:
+async def get_assistant(assistant_id: UUIDPath, core: Core = Ctx, caller: Caller = Who) -> JSON:
     return JSON(await service.get(core, caller, valid_uuid(assistant_id, "assistant")))
 
 
-@router.patch("/{assistant_id}")
+@router.patch("/{assistant_id}", responses=errors(400))
 async def patch_assistant(
-    assistant_id: str,
+    assistant_id: UUIDPath,
     body: AssistantPatch | None = None,
     core: Core = Ctx,
     caller: Caller = Who,
@@ -70,7 +71,7 @@ async def patch_assistant(
 
 @router.delete("/{assistant_id}", status_code=204)
 async def delete_assistant(
-    assistant_id: str,
+    assistant_id: UUIDPath,
     delete_threads: str | None = None,
     core: Core = Ctx,
     caller: Caller = Who,
@@ -92,7 +93,10 @@ def _xray(raw: str | None) -> bool | int:
 
 @router.get("/{assistant_id}/graph")
 async def get_assistant_graph(
-    assistant_id: str, xray: str | None = None, core: Core = Ctx, caller: Caller = Who
+    assistant_id: AssistantRefPath,
+    xray: str | None = Query(None, pattern=r"^(true|True|false|False|[1-9][0-9]*)$"),
+    core: Core = Ctx,
+    caller: Caller = Who,
 ) -> JSON:
     resolved = core.registry.resolve_assistant_id(assistant_id)
     resolved = valid_uuid(resolved, "assistant")
@@ -100,13 +104,15 @@ async def get_assistant_graph(
 
 
 @router.get("/{assistant_id}/schemas")
-async def get_assistant_schemas(assistant_id: str, core: Core = Ctx, caller: Caller = Who) -> JSON:
+async def get_assistant_schemas(
+    assistant_id: UUIDPath, core: Core = Ctx, caller: Caller = Who
+) -> JSON:
     return JSON(await service.schemas(core, caller, valid_uuid(assistant_id, "assistant")))
 
 
 @router.get("/{assistant_id}/subgraphs")
 async def get_assistant_subgraphs(
-    assistant_id: str, recurse: str | None = None, core: Core = Ctx, caller: Caller = Who
+    assistant_id: UUIDPath, recurse: str | None = None, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
     assistant_id = valid_uuid(assistant_id, "assistant")
     return JSON(await service.subgraphs(core, caller, assistant_id, None, truthy(recurse)))
@@ -114,7 +120,7 @@ async def get_assistant_subgraphs(
 
 @router.get("/{assistant_id}/subgraphs/{namespace}")
 async def get_assistant_subgraphs_ns(
-    assistant_id: str,
+    assistant_id: UUIDPath,
     namespace: str,
     recurse: str | None = None,
     core: Core = Ctx,
@@ -126,7 +132,7 @@ async def get_assistant_subgraphs_ns(
 
 @router.post("/{assistant_id}/versions")
 async def list_assistant_versions(
-    assistant_id: str,
+    assistant_id: UUIDPath,
     body: AssistantVersionsSearch | None = None,
     core: Core = Ctx,
     caller: Caller = Who,
@@ -138,7 +144,7 @@ async def list_assistant_versions(
 
 @router.post("/{assistant_id}/latest")
 async def set_latest_assistant_version(
-    assistant_id: str, body: AssistantLatest, core: Core = Ctx, caller: Caller = Who
+    assistant_id: UUIDPath, body: AssistantLatest, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
     assistant_id = valid_uuid(assistant_id, "assistant")
     return JSON(await service.set_latest(core, caller, assistant_id, body.version))

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
-from fastapi import Body as RequestBody
+from pydantic import ConfigDict, Field
 from starlette.responses import Response
 
 from graphport.server.api import deps
 from graphport.server.api.models import (
+    AssistantRef,
     JSONObject,
     Limit,
     Offset,
     RunPayload,
     SafeBody,
     SortOrder,
+    UUIDText,
 )
-from graphport.server.api.params import valid_uuid
+from graphport.server.api.openapi import errors
+from graphport.server.api.params import UUIDPath, valid_uuid
 from graphport.server.api.responses import JSON, page, select_fields
 from graphport.server.core import Core
 from graphport.server.errors import BadRequest
@@ -51,25 +54,33 @@ CronSelect = Literal[
 class CronFields(RunPayload):
     """What create and patch share: the stored run-create fields and the schedule's knobs."""
 
-    timezone: str | None = None
+    timezone: Annotated[str, Field(json_schema_extra={"enum": service.TIMEZONES})] | None = None
     end_time: datetime | None = None
     enabled: bool | None = None
     on_run_completed: Literal["delete", "keep"] | None = None
 
 
+Schedule = Annotated[str, Field(json_schema_extra={"pattern": service.SCHEDULE_PATTERN})]
+
+
 class CronCreate(CronFields):
-    schedule: str
-    assistant_id: str
+    schedule: Schedule
+    assistant_id: AssistantRef
     multitask_strategy: Literal["reject", "rollback", "interrupt", "enqueue"] | None = None
 
 
 class CronPatch(CronFields):
-    schedule: str | None = None
+    # At least one field to change (400 otherwise): not all of them absent.
+    model_config = ConfigDict(
+        json_schema_extra={"not": {"properties": dict.fromkeys(service.UPDATABLE, False)}}
+    )
+
+    schedule: Schedule | None = None
 
 
 class CronCount(SafeBody):
-    assistant_id: str | None = None
-    thread_id: str | None = None
+    assistant_id: UUIDText | None = None
+    thread_id: UUIDText | None = None
     metadata: JSONObject | None = None
     enabled: bool | None = None
 
@@ -103,7 +114,7 @@ def _filters(body: CronCount) -> dict[str, Any]:
     return data
 
 
-@router.post("/runs/crons")
+@router.post("/runs/crons", responses=errors(404))
 async def create_cron(body: CronCreate, core: Core = Ctx, caller: Caller = Who) -> JSON:
     await check_webhook(core, body.webhook)
     return JSON(await service.create(core, caller, body.data(), thread_id=None))
@@ -111,7 +122,7 @@ async def create_cron(body: CronCreate, core: Core = Ctx, caller: Caller = Who) 
 
 @router.post("/threads/{thread_id}/runs/crons")
 async def create_thread_cron(
-    thread_id: str, body: CronCreate, core: Core = Ctx, caller: Caller = Who
+    thread_id: UUIDPath, body: CronCreate, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
     thread_id = valid_uuid(thread_id, "thread")
     await check_webhook(core, body.webhook)
@@ -130,25 +141,22 @@ async def count_crons(body: CronCount, core: Core = Ctx, caller: Caller = Who) -
 
 
 @router.get("/runs/crons/{cron_id}")
-async def get_cron(cron_id: str, core: Core = Ctx, caller: Caller = Who) -> JSON:
+async def get_cron(cron_id: UUIDPath, core: Core = Ctx, caller: Caller = Who) -> JSON:
     return JSON(await service.fetch(core, caller, valid_uuid(cron_id, "cron")))
 
 
-@router.patch("/runs/crons/{cron_id}")
+@router.patch("/runs/crons/{cron_id}", responses=errors(400))
 async def patch_cron(
-    cron_id: str,
-    body: CronPatch | None = RequestBody(None),
-    core: Core = Ctx,
-    caller: Caller = Who,
+    cron_id: UUIDPath, body: CronPatch, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
     valid_uuid(cron_id, "cron")
-    if body is None or (not body.sent() and not body.model_extra):
+    if not body.sent() and not body.model_extra:
         raise BadRequest("Request body cannot be empty")
     await check_webhook(core, body.webhook)
     return JSON(await service.patch(core, caller, cron_id, body.data(), body.sent()))
 
 
 @router.delete("/runs/crons/{cron_id}", status_code=204)
-async def delete_cron(cron_id: str, core: Core = Ctx, caller: Caller = Who) -> Response:
+async def delete_cron(cron_id: UUIDPath, core: Core = Ctx, caller: Caller = Who) -> Response:
     await service.delete(core, caller, valid_uuid(cron_id, "cron"))
     return Response(status_code=204)

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graphport.server.api import methods
 from graphport.server.api.responses import JSON
 from graphport.server.errors import GraphportError
 from graphport.server.runtime.faults import is_broker_fault, is_transient
@@ -56,8 +57,12 @@ def install(app: FastAPI) -> None:
         return JSON({"detail": validation_detail(exc)}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSON:
-        return JSON({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSON:
+        headers = exc.headers
+        if exc.status_code == 405:
+            # Starlette names only the methods of the first route on the path.
+            headers = {**(headers or {}), "Allow": ", ".join(methods.allowed(app, request.scope))}
+        return JSON({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     # Not `exception_handler(Exception)`: Starlette runs that one in its outermost
     # middleware and re-raises afterwards, so the server closes the connection under a

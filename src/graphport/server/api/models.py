@@ -1,10 +1,13 @@
-"""Request bodies. Unknown keys are accepted (official clients send extras); known keys
-are typed so a bad value is a 422 naming the field. They also make the OpenAPI document."""
+"""Request bodies. Unknown keys are accepted and ignored (official clients send extras),
+though like every value of a body they must be storable; known keys are typed so a bad
+value is a 422 naming the field. They also make the OpenAPI document (`api/openapi.py`)."""
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -12,22 +15,80 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
+    WithJsonSchema,
     WrapValidator,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from graphport.server.services import extract, state
 from graphport.types import StreamMode
 
 Limit = Field(10, ge=1, le=1000)
 Offset = Field(0, ge=0)
 SortOrder = Literal["asc", "desc"]
 JSONObject = dict[str, Any]
+# Ids checked with `params.valid_uuid` by the handler; documented as such.
+UUIDText = Annotated[str, Field(json_schema_extra={"format": "uuid"})]
+# A loaded graph's id, or an assistant id or graph id: the document lists the graphs.
+# (`x-component` marks become references to components the document adds.)
+GraphID = Annotated[str, WithJsonSchema({"type": "string", "x-component": "GraphID"})]
+AssistantRef = Annotated[str, WithJsonSchema({"type": "string", "x-component": "AssistantRef"})]
+
+
+def _json_types(annotation: Any) -> set[str] | None:
+    """The scalar JSON types an annotation accepts (None: any value, as for `Any`)."""
+    if get_origin(annotation) is Annotated:
+        return _json_types(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        kinds = [_json_types(arg) for arg in get_args(annotation) if arg is not type(None)]
+        return None if None in kinds else set().union(*kinds)  # type: ignore[arg-type]
+    if annotation is Any:
+        return None
+    if get_origin(annotation) is Literal:
+        return set().union(*(_JSON_TYPES[type(value)] for value in get_args(annotation)))
+    # Containers (lists, objects, models) take no scalar at all.
+    return _JSON_TYPES.get(annotation, set())
+
+
+_JSON_TYPES: dict[Any, set[str]] = {
+    bool: {"boolean"},
+    int: {"integer"},
+    float: {"integer", "number"},
+    str: {"string"},
+    datetime: {"string"},
+}
+
+
+def _json_type(value: Any) -> set[str]:
+    """JSON Schema's view of a value: `5.0` is an integer too."""
+    if isinstance(value, bool):
+        return {"boolean"}
+    if isinstance(value, int):
+        return {"integer"}
+    if isinstance(value, float):
+        return {"number", "integer"} if value.is_integer() else {"number"}
+    return {"string"} if isinstance(value, str) else {"other"}
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="allow")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_json_type(cls, value: Any, info: ValidationInfo) -> Any:
+        """A scalar must have the JSON type the document states: pydantic alone would take
+        `0` for `false`, `true` for `1` and `"5"` for `5`."""
+        if value is None or info.field_name is None:
+            return value
+        kinds = _json_types(cls.model_fields[info.field_name].annotation)
+        scalar = isinstance(value, (bool, int, float, str))
+        if scalar and kinds is not None and not _json_type(value) & kinds:
+            raise ValueError(f"Input should be of JSON type {' or '.join(sorted(kinds))}")
+        return value
 
     def data(self) -> dict[str, Any]:
         """Only the declared fields, with their defaults."""
@@ -54,6 +115,8 @@ MaxVersion = 2**31 - 1
 MaxTTLMinutes = 1_000_000_000
 TTLMinutes = Annotated[float, Field(gt=0, le=MaxTTLMinutes)]
 PageOffset = Field(0, ge=0, le=MaxOffset)
+# A run's delay, within the same bound (in seconds).
+MaxDelaySeconds = MaxTTLMinutes * 60
 
 
 def _one_of(expected: str) -> WrapValidator:
@@ -76,7 +139,8 @@ def _ttl_object(value: Any) -> Any:
     return value
 
 
-_INT64 = range(-(2**63), 2**63)
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_INT64 = range(INT64_MIN, INT64_MAX + 1)
 
 
 def _unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
@@ -151,8 +215,8 @@ AssistantName = Annotated[str, Field(max_length=255)]
 
 
 class AssistantCreate(SafeBody):
-    graph_id: str
-    assistant_id: str | None = None
+    graph_id: GraphID
+    assistant_id: UUIDText | None = None
     config: JSONObject | None = None
     context: JSONObject | None = None
     metadata: JSONObject | None = None
@@ -162,7 +226,7 @@ class AssistantCreate(SafeBody):
 
 
 class AssistantPatch(SafeBody):
-    graph_id: str | None = None
+    graph_id: GraphID | None = None
     config: JSONObject | None = None
     context: JSONObject | None = None
     metadata: JSONObject | None = None
@@ -172,7 +236,7 @@ class AssistantPatch(SafeBody):
 
 class AssistantCount(SafeBody):
     metadata: JSONObject | None = None
-    graph_id: str | None = None
+    graph_id: str | None = None  # any id: an unknown graph counts 0 (search: 404)
     name: str | None = None
 
 
@@ -230,7 +294,27 @@ TTL = Annotated[ThreadTTL | None, BeforeValidator(_ttl_object)]
 
 
 class ThreadCreate(SafeBody):
-    thread_id: str | None = None
+    # Supersteps need the graph they apply to (422 without, 404 for an unknown graph).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {
+                "required": ["supersteps"],
+                "properties": {"supersteps": {"type": "array", "minItems": 1}},
+            },
+            "then": {
+                "required": ["metadata"],
+                "properties": {
+                    "metadata": {
+                        "type": "object",
+                        "required": ["graph_id"],
+                        "properties": {"graph_id": {"x-component": "GraphID"}},
+                    }
+                },
+            },
+        }
+    )
+
+    thread_id: UUIDText | None = None
     metadata: JSONObject | None = None
     if_exists: Literal["raise", "do_nothing"] | None = None
     ttl: TTL = None
@@ -248,8 +332,24 @@ class ThreadCount(SafeBody):
     status: ThreadStatus | None = None
 
 
+Extract = Annotated[
+    dict[str, str],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": extract.MAX_EXTRACT,
+            "propertyNames": {
+                "pattern": extract.ALIAS_PATTERN,
+                "not": {"enum": sorted(extract.RESERVED)},
+            },
+            "additionalProperties": {"type": "string", "pattern": extract.PATH_PATTERN},
+        }
+    ),
+]
+
+
 class ThreadSearch(ThreadCount):
-    ids: list[str] | None = None
+    ids: list[UUIDText] | None = None
     limit: int = Limit
     offset: int = PageOffset
     sort_by: (
@@ -257,11 +357,11 @@ class ThreadSearch(ThreadCount):
     ) = None
     sort_order: SortOrder | None = None
     select: list[ThreadSelect] | None = None
-    extract: dict[str, str] | None = None
+    extract: Extract | None = None
 
 
 class ThreadPrune(SafeBody):
-    thread_ids: list[str]
+    thread_ids: list[UUIDText]
     strategy: Literal["delete", "keep_latest"] = "delete"
 
 
@@ -279,6 +379,19 @@ class ThreadStateUpdate(SafeBody):
     checkpoint: Checkpoint | None = None
 
 
+# History filters: keys both checkpointers read the same way (422 otherwise).
+HistoryFilter = Annotated[
+    JSONObject,
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"pattern": state.FILTER_KEY_PATTERN},
+            "additionalProperties": True,
+        }
+    ),
+]
+
+
 class ThreadStateSearch(SafeBody):
     # The official handler's default when `limit` is omitted (the SDK always sends one).
     limit: int = Field(default=1, ge=1, le=1000)
@@ -286,7 +399,7 @@ class ThreadStateSearch(SafeBody):
         str | Checkpoint | JSONObject | None,
         _one_of("a checkpoint id or a checkpoint object"),
     ] = None
-    metadata: JSONObject | None = None
+    metadata: HistoryFilter | None = None
     checkpoint: Checkpoint | None = None
 
 
@@ -325,22 +438,65 @@ class RunPayload(SafeBody):
 
 
 class RunCreateStateless(RunPayload):
-    assistant_id: str
+    # Resuming needs a thread (400 otherwise).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "required": ["command"],
+                "properties": {
+                    "command": {
+                        "type": "object",
+                        "required": ["resume"],
+                        "properties": {"resume": {"not": {"type": "null"}}},
+                    }
+                },
+            }
+        }
+    )
+
+    assistant_id: AssistantRef
     command: Command | None = None
     feedback_keys: list[str] | None = None
-    after_seconds: float | None = Field(None, ge=0)
+    after_seconds: float | None = Field(None, ge=0, le=MaxDelaySeconds)
     on_disconnect: Literal["cancel", "continue"] | None = None
     on_completion: Literal["delete", "keep"] | None = None
 
 
 class RunCreateStateful(RunCreateStateless):
+    model_config = ConfigDict(json_schema_extra=None)
+
     checkpoint: Checkpoint | None = None
-    checkpoint_id: str | None = None
+    checkpoint_id: UUIDText | None = None
     multitask_strategy: Literal["reject", "rollback", "interrupt", "enqueue"] | None = None
     if_not_exists: Literal["create", "reject"] | None = None
 
 
 class RunsCancel(SafeBody):
+    """Either a `status`, or a `thread_id` with `run_ids` (422 otherwise)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["status"],
+                    "properties": {
+                        "status": {"type": "string"},
+                        "thread_id": {"type": "null"},
+                        "run_ids": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["thread_id", "run_ids"],
+                    "properties": {
+                        "status": {"type": "null"},
+                        "thread_id": {"type": "string"},
+                        "run_ids": {"type": "array", "minItems": 1},
+                    },
+                },
+            ]
+        }
+    )
+
     status: Literal["pending", "running", "all"] | None = None
-    thread_id: str | None = None
-    run_ids: list[str] | None = None
+    thread_id: UUIDText | None = None
+    run_ids: list[UUIDText] | None = None

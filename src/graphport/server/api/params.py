@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
+
+from fastapi import Path
 
 from graphport.server.errors import Unprocessable
 from graphport.server.runtime.broker import InvalidEventId, parse_event_id
+
+# Path ids: handlers check them with `valid_uuid` (422 otherwise), the document says so.
+UUIDPath = Annotated[str, Path(json_schema_extra={"format": "uuid"})]
+# An assistant id, or a graph id for its default assistant.
+# Checkpoint ids are opaque strings without NUL (checked by the service, 422 otherwise).
+NO_NUL = {"pattern": r"^[^\x00]*$"}
+CheckpointPath = Annotated[str, Path(json_schema_extra=NO_NUL)]
+AssistantRefPath = Annotated[str, Path(json_schema_extra={"x-component": "AssistantRef"})]
 
 
 def valid_uuid(value: str, kind: str) -> str:

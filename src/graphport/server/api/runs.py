@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
+from pydantic import WithJsonSchema
 from starlette.responses import Response
 
 from graphport.server.api import deps
-from graphport.server.api.models import RunCreateStateful, RunCreateStateless, RunsCancel
-from graphport.server.api.params import last_event_position, truthy, valid_uuid
+from graphport.server.api.models import (
+    MaxOffset,
+    RunCreateStateful,
+    RunCreateStateless,
+    RunsCancel,
+    RunStatus,
+)
+from graphport.server.api.openapi import errors
+from graphport.server.api.params import UUIDPath, last_event_position, truthy, valid_uuid
 from graphport.server.api.responses import JSON, select_fields
-from graphport.server.api.sse import WaitResponse, sse_response
+from graphport.server.api.sse import EventStream, WaitResponse, sse_response
 from graphport.server.core import Core
 from graphport.server.errors import Unprocessable
 from graphport.server.runtime.broker import Event
@@ -28,7 +36,7 @@ from graphport.server.storage.records import public_run
 router = APIRouter(tags=["runs"])
 Ctx = Depends(deps.core)
 Who = Depends(deps.caller)
-RUN_SELECT = {
+RunSelect = Literal[
     "run_id",
     "thread_id",
     "assistant_id",
@@ -40,7 +48,13 @@ RUN_SELECT = {
     "multitask_strategy",
     "langsmith_session_name",
     "cancel_reason",
-}
+]
+# `Last-Event-ID`: an event id, or "-" / "-1" for the whole stream (`parse_event_id`).
+LastEventID = Annotated[
+    str | None,
+    Header(),
+    WithJsonSchema({"type": "string", "pattern": r"^(-|-1|[0-9]+(-([0-9]+|\*))?)?$"}),
+]
 
 
 def _paths(run: Mapping[str, Any], stateless: bool) -> tuple[str, str]:
@@ -93,15 +107,15 @@ async def _create(
     return await service.create_run(core, caller, _body(body), thread_id=thread_id)
 
 
-@router.post("/threads/{thread_id}/runs")
+@router.post("/threads/{thread_id}/runs", responses=errors(400, 409))
 async def create_run(
-    thread_id: str, body: RunCreateStateful, core: Core = Ctx, caller: Caller = Who
+    thread_id: UUIDPath, body: RunCreateStateful, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
     run = await _create(core, caller, body, valid_uuid(thread_id, "thread"))
     return JSON(run, headers={"Content-Location": _paths(run, False)[0]})
 
 
-@router.post("/runs")
+@router.post("/runs", responses=errors(400, 404, 409))
 async def create_stateless_run(
     body: RunCreateStateless, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
@@ -109,9 +123,11 @@ async def create_stateless_run(
     return JSON(run, headers={"Content-Location": _paths(run, True)[0]})
 
 
-@router.post("/runs/batch")
+@router.post("/runs/batch", responses=errors(404, 409))
 async def create_batch(
-    body: list[RunCreateStateless], core: Core = Ctx, caller: Caller = Who
+    body: Annotated[list[RunCreateStateless], Body(json_schema_extra={"minItems": 1})],
+    core: Core = Ctx,
+    caller: Caller = Who,
 ) -> JSON:
     if not body:
         raise Unprocessable("At least one run is required")
@@ -134,14 +150,18 @@ async def _stream(
     )
 
 
-@router.post("/threads/{thread_id}/runs/stream")
+@router.post(
+    "/threads/{thread_id}/runs/stream",
+    responses=errors(400, 409),
+    response_class=EventStream,
+)
 async def stream_run(
-    thread_id: str, body: RunCreateStateful, core: Core = Ctx, caller: Caller = Who
+    thread_id: UUIDPath, body: RunCreateStateful, core: Core = Ctx, caller: Caller = Who
 ) -> Response:
     return await _stream(core, caller, body, valid_uuid(thread_id, "thread"))
 
 
-@router.post("/runs/stream")
+@router.post("/runs/stream", responses=errors(400, 404, 409), response_class=EventStream)
 async def stream_stateless_run(
     body: RunCreateStateless, core: Core = Ctx, caller: Caller = Who
 ) -> Response:
@@ -162,14 +182,14 @@ async def _wait(
     )
 
 
-@router.post("/threads/{thread_id}/runs/wait")
+@router.post("/threads/{thread_id}/runs/wait", responses=errors(400, 409))
 async def wait_run(
-    thread_id: str, body: RunCreateStateful, core: Core = Ctx, caller: Caller = Who
+    thread_id: UUIDPath, body: RunCreateStateful, core: Core = Ctx, caller: Caller = Who
 ) -> Response:
     return await _wait(core, caller, body, valid_uuid(thread_id, "thread"))
 
 
-@router.post("/runs/wait")
+@router.post("/runs/wait", responses=errors(400, 404, 409))
 async def wait_stateless_run(
     body: RunCreateStateless, core: Core = Ctx, caller: Caller = Who
 ) -> Response:
@@ -181,22 +201,15 @@ async def wait_stateless_run(
 
 @router.get("/threads/{thread_id}/runs")
 async def list_runs(
-    thread_id: str,
+    thread_id: UUIDPath,
     limit: int = Query(10, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
-    status: str | None = None,
-    select: list[str] | None = Query(None),
+    offset: int = Query(0, ge=0, le=MaxOffset),
+    status: RunStatus | None = None,
+    select: list[RunSelect] | None = Query(None),
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> JSON:
     valid_uuid(thread_id, "thread")
-    if status is not None and status not in (
-        "pending", "running", "error", "success", "timeout", "interrupted"
-    ):
-        raise Unprocessable(f"status: invalid run status '{status}'")
-    bad = [s for s in select or [] if s not in RUN_SELECT]
-    if bad:
-        raise Unprocessable(f"select: invalid field(s) {bad}")
     rows = await service.list_runs(
         core, caller, thread_id, limit=limit, offset=offset, status=status
     )
@@ -208,14 +221,16 @@ def _ids(thread_id: str, run_id: str) -> tuple[str, str]:
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}")
-async def get_run(thread_id: str, run_id: str, core: Core = Ctx, caller: Caller = Who) -> JSON:
+async def get_run(
+    thread_id: UUIDPath, run_id: UUIDPath, core: Core = Ctx, caller: Caller = Who
+) -> JSON:
     run = await service.fetch(core, caller, *_ids(thread_id, run_id))
     return JSON(public_run(run))
 
 
 @router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
 async def delete_run(
-    thread_id: str, run_id: str, core: Core = Ctx, caller: Caller = Who
+    thread_id: UUIDPath, run_id: UUIDPath, core: Core = Ctx, caller: Caller = Who
 ) -> Response:
     await service.delete_run(core, caller, *_ids(thread_id, run_id))
     return Response(status_code=204)
@@ -223,8 +238,8 @@ async def delete_run(
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join")
 async def join_run(
-    thread_id: str,
-    run_id: str,
+    thread_id: UUIDPath,
+    run_id: UUIDPath,
     cancel_on_disconnect: str | None = None,
     core: Core = Ctx,
     caller: Caller = Who,
@@ -289,13 +304,13 @@ async def _empty() -> Any:
     yield
 
 
-@router.get("/threads/{thread_id}/runs/{run_id}/stream")
+@router.get("/threads/{thread_id}/runs/{run_id}/stream", response_class=EventStream)
 async def join_run_stream(
-    thread_id: str,
-    run_id: str,
+    thread_id: UUIDPath,
+    run_id: UUIDPath,
     stream_mode: list[str] | None = Query(None),
     cancel_on_disconnect: str | None = None,
-    last_event_id: str | None = Header(None),
+    last_event_id: LastEventID = None,
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> Response:
@@ -304,12 +319,12 @@ async def join_run_stream(
     )
 
 
-@router.get("/runs/{run_id}/stream")
+@router.get("/runs/{run_id}/stream", response_class=EventStream)
 async def join_stateless_run_stream(
-    run_id: str,
+    run_id: UUIDPath,
     stream_mode: list[str] | None = Query(None),
     cancel_on_disconnect: str | None = None,
-    last_event_id: str | None = Header(None),
+    last_event_id: LastEventID = None,
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> Response:
@@ -320,15 +335,18 @@ async def join_stateless_run_stream(
 
 
 @router.get("/runs/{run_id}")
-async def get_stateless_run(run_id: str, core: Core = Ctx, caller: Caller = Who) -> JSON:
+async def get_stateless_run(run_id: UUIDPath, core: Core = Ctx, caller: Caller = Who) -> JSON:
     run = await service.fetch_stateless(core, caller, valid_uuid(run_id, "run"))
     return JSON(public_run(run))
 
 
-@router.post("/threads/{thread_id}/runs/{run_id}/cancel")
+@router.post(
+    "/threads/{thread_id}/runs/{run_id}/cancel",
+    responses={202: {"description": "Cancellation requested (without `wait`)"}},
+)
 async def cancel_run(
-    thread_id: str,
-    run_id: str,
+    thread_id: UUIDPath,
+    run_id: UUIDPath,
     wait: str | None = None,
     action: str | None = None,
     core: Core = Ctx,
@@ -357,7 +375,7 @@ async def cancel_run(
     )
 
 
-@router.post("/runs/cancel", status_code=204)
+@router.post("/runs/cancel", status_code=204, responses=errors(404))
 async def cancel_runs(
     body: RunsCancel, action: str | None = None, core: Core = Ctx, caller: Caller = Who
 ) -> Response:
@@ -379,11 +397,11 @@ async def cancel_runs(
     return Response(status_code=204)
 
 
-@router.get("/threads/{thread_id}/stream")
+@router.get("/threads/{thread_id}/stream", response_class=EventStream)
 async def thread_stream(
-    thread_id: str,
+    thread_id: UUIDPath,
     request: Request,
-    last_event_id: str | None = Header(None),
+    last_event_id: LastEventID = None,
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> Response:

@@ -122,6 +122,13 @@ async def _until_disconnect(receive: Receive) -> None:
         pass
 
 
+class EventStream(Response):
+    """What stream routes declare as their `response_class`: the document then names the
+    media type they answer with (`sse_response` builds the actual response)."""
+
+    media_type = "text/event-stream"
+
+
 class WaitResponse(Response):
     """The 200 JSON of wait/join: the document alone (with a Content-Length) when
     it is ready within a heartbeat, else newlines every heartbeat until it is. Plain ASGI:

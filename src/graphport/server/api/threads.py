@@ -17,7 +17,8 @@ from graphport.server.api.models import (
     ThreadStateSearch,
     ThreadStateUpdate,
 )
-from graphport.server.api.params import truthy, valid_uuid
+from graphport.server.api.openapi import errors
+from graphport.server.api.params import NO_NUL, CheckpointPath, UUIDPath, truthy, valid_uuid
 from graphport.server.api.responses import JSON, page, select_fields
 from graphport.server.core import Core
 from graphport.server.services import extract as extractor
@@ -30,7 +31,7 @@ Ctx = Depends(deps.core)
 Who = Depends(deps.caller)
 
 
-@router.post("")
+@router.post("", responses=errors(400, 404, 409))
 async def create_thread(
     body: ThreadCreate | None = None, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
@@ -73,7 +74,7 @@ async def prune_threads(body: ThreadPrune, core: Core = Ctx, caller: Caller = Wh
 
 @router.get("/{thread_id}")
 async def get_thread(
-    thread_id: str, include: str | None = None, core: Core = Ctx, caller: Caller = Who
+    thread_id: UUIDPath, include: str | None = None, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
     row = await service.fetch(core, caller, valid_uuid(thread_id, "thread"))
     return JSON(service.public(row, (include or "").split(",")))
@@ -81,7 +82,7 @@ async def get_thread(
 
 @router.patch("/{thread_id}")
 async def patch_thread(
-    thread_id: str,
+    thread_id: UUIDPath,
     body: ThreadPatch | None = None,
     prefer: str | None = Header(default=None),
     core: Core = Ctx,
@@ -95,19 +96,19 @@ async def patch_thread(
 
 
 @router.delete("/{thread_id}", status_code=204)
-async def delete_thread(thread_id: str, core: Core = Ctx, caller: Caller = Who) -> Response:
+async def delete_thread(thread_id: UUIDPath, core: Core = Ctx, caller: Caller = Who) -> Response:
     await service.delete(core, caller, valid_uuid(thread_id, "thread"))
     return Response(status_code=204)
 
 
-@router.post("/{thread_id}/copy")
-async def copy_thread(thread_id: str, core: Core = Ctx, caller: Caller = Who) -> JSON:
+@router.post("/{thread_id}/copy", responses=errors(409))
+async def copy_thread(thread_id: UUIDPath, core: Core = Ctx, caller: Caller = Who) -> JSON:
     return JSON(await service.copy(core, caller, valid_uuid(thread_id, "thread")))
 
 
 @router.get("/{thread_id}/state")
 async def get_thread_state(
-    thread_id: str, subgraphs: str | None = None, core: Core = Ctx, caller: Caller = Who
+    thread_id: UUIDPath, subgraphs: str | None = None, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
     thread_id = valid_uuid(thread_id, "thread")
     return JSON(await service.get_state(core, caller, thread_id, subgraphs=truthy(subgraphs)))
@@ -115,8 +116,8 @@ async def get_thread_state(
 
 @router.get("/{thread_id}/state/{checkpoint_id}")
 async def get_thread_state_at(
-    thread_id: str,
-    checkpoint_id: str,
+    thread_id: UUIDPath,
+    checkpoint_id: CheckpointPath,
     subgraphs: str | None = None,
     core: Core = Ctx,
     caller: Caller = Who,
@@ -130,7 +131,7 @@ async def get_thread_state_at(
 
 @router.post("/{thread_id}/state/checkpoint")
 async def get_thread_state_at_checkpoint(
-    thread_id: str, body: StateAtCheckpoint, core: Core = Ctx, caller: Caller = Who
+    thread_id: UUIDPath, body: StateAtCheckpoint, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
     thread_id = valid_uuid(thread_id, "thread")
     checkpoint = body.checkpoint.data()
@@ -139,9 +140,9 @@ async def get_thread_state_at_checkpoint(
     )
 
 
-@router.post("/{thread_id}/state")
+@router.post("/{thread_id}/state", responses=errors(400, 409))
 async def update_thread_state(
-    thread_id: str,
+    thread_id: UUIDPath,
     body: ThreadStateUpdate | None = None,
     core: Core = Ctx,
     caller: Caller = Who,
@@ -152,13 +153,13 @@ async def update_thread_state(
     return JSON(await service.update_state(core, thread, data, caller=caller))
 
 
-@router.get("/{thread_id}/history")
+@router.get("/{thread_id}/history", responses=errors(400))
 async def get_thread_history(
-    thread_id: str,
+    thread_id: UUIDPath,
     # default 1, as the official server
     # (docs/api.md#where-graphport-differs-from-the-official-server)
     limit: int = Query(1, ge=1, le=1000),
-    before: str | None = None,
+    before: str | None = Query(None, json_schema_extra=NO_NUL),
     core: Core = Ctx,
     caller: Caller = Who,
 ) -> JSON:
@@ -167,9 +168,9 @@ async def get_thread_history(
     return JSON(await service.history(core, caller, thread_id, body))
 
 
-@router.post("/{thread_id}/history")
+@router.post("/{thread_id}/history", responses=errors(400))
 async def search_thread_history(
-    thread_id: str,
+    thread_id: UUIDPath,
     body: ThreadStateSearch | None = None,
     core: Core = Ctx,
     caller: Caller = Who,

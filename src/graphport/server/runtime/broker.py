@@ -14,7 +14,7 @@ import orjson
 
 # "-" (or "-1"/"0") replays from the start; otherwise "<ms>-<seq>" ids as Redis streams use.
 FROM_START = "0-0"
-_ID = re.compile(r"^\d+(-(\d+|\*))?$")
+_ID = re.compile(r"^[0-9]+(-([0-9]+|\*))?$")
 
 
 class InvalidEventId(ValueError):

@@ -5,10 +5,11 @@ Schedules are evaluated on the wall clock of the cron's time zone and stored as 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import uuid_utils.compat as uuid7
 from croniter import croniter
@@ -44,6 +45,10 @@ PATCHABLE_PAYLOAD = (
     "durability",
 )
 CREATE_PAYLOAD = (*PATCHABLE_PAYLOAD, "checkpoint_during", "multitask_strategy")
+# What a patch may change: at least one of these must be sent.
+UPDATABLE = (
+    "schedule", "timezone", "end_time", "enabled", "on_run_completed", *PATCHABLE_PAYLOAD
+)
 # Enough to cross any run of non-existent or repeated wall-clock times.
 _MAX_CANDIDATES = 1000
 
@@ -51,8 +56,45 @@ _MAX_CANDIDATES = 1000
 # --- schedules ----------------------------------------------------------------------------
 
 
+def _any_case(name: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" for c in name)
+
+
+def _field(number: str, names: tuple[str, ...] = ()) -> str:
+    value = "|".join([number, *map(_any_case, names)])
+    item = f"(?:\\*|(?:{value})(?:-(?:{value}))?)(?:/0*[1-9][0-9]*)?"
+    return f"{item}(?:,{item})*"
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+# What a schedule may be, in the API document too: five fields (minute hour day-of-month
+# month day-of-week) of values, ranges, lists and steps, or an alias such as `@daily`.
+SCHEDULE_PATTERN = (
+    "^(?:@(?:yearly|annually|monthly|weekly|daily|midnight|hourly)|"
+    + " ".join(
+        [
+            _field("[0-5]?[0-9]"),
+            _field("[01]?[0-9]|2[0-3]"),
+            _field("0?[1-9]|[12][0-9]|3[01]"),
+            _field("0?[1-9]|1[0-2]", _MONTHS),
+            _field("[0-7]", _DAYS),
+        ]
+    )
+    + ")$"
+)
+_SCHEDULE = re.compile(SCHEDULE_PATTERN)
+# The IANA names this machine knows (what the document lists, too).
+TIMEZONES = sorted(available_timezones())
+
+
 def parse_schedule(schedule: str) -> croniter:
     """A validated 5-field schedule (aliases such as `@daily` allowed); 422 otherwise."""
+    if not _SCHEDULE.match(schedule):
+        raise Unprocessable(
+            f"Invalid cron schedule {schedule!r}: expected 5 fields (minute hour day-of-month"
+            " month day-of-week) or an alias such as @daily"
+        )
     try:
         parsed = croniter(schedule)
     except (CroniterError, ValueError, TypeError) as exc:
@@ -68,10 +110,9 @@ def parse_schedule(schedule: str) -> croniter:
 def parse_timezone(name: str | None) -> ZoneInfo | None:
     if name is None:
         return None
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
-        raise Unprocessable(f"Invalid timezone {name!r}: expected an IANA name") from None
+    if name not in TIMEZONES:
+        raise Unprocessable(f"Invalid timezone {name!r}: expected an IANA name")
+    return ZoneInfo(name)
 
 
 def _second_occurrence(local: datetime) -> bool:
@@ -233,8 +274,7 @@ async def patch(
     core: Core, caller: Caller, cron_id: str, body: dict[str, Any], sent: set[str]
 ) -> dict[str, Any]:
     """Apply a CronPatch; `sent` tells an explicit `end_time: null` (clear) from omission."""
-    updatable = {"schedule", "timezone", "end_time", "enabled", "on_run_completed"}
-    if not sent & (updatable | set(PATCHABLE_PAYLOAD)):
+    if not sent & set(UPDATABLE):
         raise BadRequest("No fields to update")
     if body.get("schedule") is not None:
         parse_schedule(body["schedule"])

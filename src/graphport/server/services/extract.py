@@ -9,10 +9,13 @@ from typing import Any
 from graphport.server.errors import Unprocessable
 
 _ROOTS = ("values", "metadata", "config", "interrupts")
-_STEP = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
-# `root`, then `.key` or `[index]` steps: no empty keys, no stray brackets or dots.
-_PATH = re.compile(r"[^.\[\]]+(?:\.[^.\[\]]+|\[-?\d+\])*")
-_RESERVED = frozenset(
+_STEP = re.compile(r"([^.\[\]]+)|\[(-?[0-9]+)\]")
+# A root, then `.key` or `[index]` steps: no empty keys, no stray brackets or dots.
+PATH_PATTERN = r"^(?:values|metadata|config|interrupts)(?:\.[^.\[\]]+|\[-?[0-9]+\])*$"
+ALIAS_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_PATH = re.compile(PATH_PATTERN)
+_ALIAS = re.compile(ALIAS_PATTERN)
+RESERVED = frozenset(
     {"thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config",
      "status", "values", "interrupts", "extracted", "error", "ttl"}
 )
@@ -24,16 +27,16 @@ def parse(extract: dict[str, str]) -> dict[str, list[str | int]]:
         raise Unprocessable(f"extract: at most {MAX_EXTRACT} entries are allowed")
     paths: dict[str, list[str | int]] = {}
     for alias, path in extract.items():
-        if not alias.isidentifier() or alias in _RESERVED:
+        if not _ALIAS.match(alias) or alias in RESERVED:
             raise Unprocessable(f"extract: invalid alias '{alias}'")
-        if path and not _PATH.fullmatch(path):
+        if not path or path.split(".", 1)[0].split("[", 1)[0] not in _ROOTS:
+            raise Unprocessable(f"extract: path '{path}' must start with one of {list(_ROOTS)}")
+        if not _PATH.match(path):
             raise Unprocessable(f"extract: invalid path '{path}'")
         steps: list[str | int] = [
             m.group(1) if m.group(1) is not None else int(m.group(2))
             for m in _STEP.finditer(path)
         ]
-        if not steps or steps[0] not in _ROOTS:
-            raise Unprocessable(f"extract: path '{path}' must start with one of {list(_ROOTS)}")
         paths[alias] = steps
     return paths
 

@@ -67,7 +67,7 @@ def _checkpoint_configurable(body: dict[str, Any]) -> dict[str, Any]:
     for key in ("checkpoint_id", "checkpoint_ns", "checkpoint_map"):
         if checkpoint.get(key) is not None:
             out[key] = checkpoint[key]
-    if body.get("checkpoint_id"):
+    if body.get("checkpoint_id") is not None:
         try:
             uuid.UUID(body["checkpoint_id"])
         except ValueError:

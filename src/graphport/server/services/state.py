@@ -23,7 +23,8 @@ from graphport.server.runtime.snapshots import (
 )
 from graphport.server.storage.records import Summary, Thread
 
-_FILTER_KEY = re.compile(r"[A-Za-z0-9_-]+")
+FILTER_KEY_PATTERN = r"^[A-Za-z0-9_-]+$"
+_FILTER_KEY = re.compile(FILTER_KEY_PATTERN)
 
 EMPTY_STATE: dict[str, Any] = {
     "values": {},
