@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from graphport.server.api import deps
+from graphport.server.api.openapi import errors
 from graphport.server.api.responses import JSON
 from graphport.server.core import Core
 from graphport.server.services import a2a as service
@@ -62,7 +63,7 @@ async def a2a(
     return await _dispatcher.handle_requests(request)
 
 
-@router.get("/a2a/{assistant_id}/.well-known/agent-card.json")
+@router.get("/a2a/{assistant_id}/.well-known/agent-card.json", responses=errors(404))
 async def assistant_card(
     assistant_id: str, request: Request, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:
@@ -70,7 +71,7 @@ async def assistant_card(
     return _card(service.assistant_card(core, assistant, _base_url(request)))
 
 
-@router.get("/.well-known/agent-card.json")
+@router.get("/.well-known/agent-card.json", responses=errors(404))
 async def agent_card(
     request: Request, assistant_id: str | None = None, core: Core = Ctx, caller: Caller = Who
 ) -> JSON:

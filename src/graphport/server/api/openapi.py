@@ -29,6 +29,7 @@ DESCRIPTIONS = {
     409: "Conflicts with the current state",
     413: "Request body over the size limit",
     422: "Invalid parameters or body",
+    503: "The database or Redis cannot be reached now; retry after `Retry-After` seconds",
 }
 # Values and keys for the components added here.
 _STORABLE_SCHEMA = {
@@ -65,7 +66,13 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _error(code: int) -> dict[str, Any]:
-    return {"description": DESCRIPTIONS[code], "content": {"application/json": {"schema": ERROR}}}
+    response: dict[str, Any] = {
+        "description": DESCRIPTIONS[code],
+        "content": {"application/json": {"schema": ERROR}},
+    }
+    if code == 503:
+        response["headers"] = {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}
+    return response
 
 
 def install(app: FastAPI, graph_ids: Iterable[str]) -> None:
@@ -114,7 +121,9 @@ def amend(schema: dict[str, Any], graph_ids: list[str]) -> dict[str, Any]:
 
 
 def _rule_codes(method: str, path: str, operation: dict[str, Any]) -> list[int]:
-    codes = [413]  # the body limit applies to every request
+    # The body limit applies to every request; an outage of a dependency to every route
+    # that reads or writes state (docs/architecture.md#faults-of-the-database-and-redis).
+    codes = [413, 503]
     if registry.lookup(method, path) != registry.PUBLIC:
         codes += [401, 403]
     params = operation.get("parameters", [])

@@ -118,11 +118,9 @@ class RunLifecycle:
         now = utcnow()
 
         async def transaction(conn: Conn) -> None:
-            thread = await thread_store.get(conn, thread_id, for_update=True)
-            if thread is not None:
-                await _settle(
-                    conn, thread, now, summary=summary, keep_error=keep_error, touch=True
-                )
+            await _settle(
+                conn, thread_id, now, summary=summary, keep_error=keep_error, touch=True
+            )
 
         await self.db.transact(transaction)
 
@@ -230,10 +228,9 @@ class RunLifecycle:
                 )
                 if done is None:
                     return None
-            thread = await thread_store.get(conn, run["thread_id"], for_update=True)
-            behind = thread is not None and await _settle(
+            behind = await _settle(
                 conn,
-                thread,
+                run["thread_id"],
                 now,
                 summary=summary,
                 failed=error if status == "error" else None,
@@ -259,9 +256,7 @@ class RunLifecycle:
             )
             if done is None:
                 return None
-            thread = await thread_store.get(conn, run["thread_id"], for_update=True)
-            if thread is not None:
-                await _settle(conn, thread, now, failed=error, touch=True)
+            await _settle(conn, run["thread_id"], now, failed=error, touch=True)
             return Ended(run, "error")
 
         return await self.db.transact(transaction)
@@ -298,8 +293,7 @@ class RunLifecycle:
             )
             if done is None:
                 return None
-            thread = await thread_store.get(conn, run["thread_id"], for_update=True)
-            behind = thread is not None and await _settle(conn, thread, now, failed=error)
+            behind = await _settle(conn, run["thread_id"], now, failed=error)
             return Ended(done, "error", queued_behind=behind)
 
         return await self.db.transact(transaction)
@@ -333,8 +327,7 @@ class RunLifecycle:
             if run["kwargs"].get("temporary"):
                 epitaph = await _drop_temporary(conn, run, "interrupted", now)
                 return Ended(run, status, epitaph=epitaph)
-            thread = await thread_store.get(conn, run["thread_id"], for_update=True)
-            behind = thread is not None and await _settle(conn, thread, now)
+            behind = await _settle(conn, run["thread_id"], now)
             return Ended(run, status, queued_behind=behind)
 
         return await self.db.transact(transaction)
@@ -375,9 +368,7 @@ class RunLifecycle:
                     )
                     if done is None:
                         continue
-                    thread = await thread_store.get(conn, run["thread_id"], for_update=True)
-                    if thread is not None:
-                        await _settle(conn, thread, now, failed=_EXHAUSTED)
+                    await _settle(conn, run["thread_id"], now, failed=_EXHAUSTED)
                     failed.append(Ended(done, "error"))
                 else:
                     await sql.set_run_if(
@@ -390,7 +381,7 @@ class RunLifecycle:
 
 async def _settle(
     conn: Conn,
-    thread: Thread,
+    thread_id: str,
     now: datetime,
     *,
     summary: Summary | None = None,
@@ -402,8 +393,11 @@ async def _settle(
     in flight on it, `error` when its run failed, else what its latest state says
     (`interrupted` with pending interrupts, `idle` otherwise). Returns whether runs are
     in flight. `summary` refreshes the cached values; `keep_error` leaves an errored
-    thread errored; `touch` bumps its update times."""
-    thread_id = thread["thread_id"]
+    thread errored; `touch` bumps its update times. The thread's row is read only when
+    the rule needs it (no summary, or `keep_error`): the hot path is one read and one
+    write (and a row lock on PostgreSQL, taken first so a concurrent run creation cannot
+    slip between the count and the write)."""
+    await thread_store.lock(conn, thread_id)
     others = bool(await run_store.inflight(conn, thread_id))
     fields: dict[str, Any] = {}
     if touch:
@@ -416,14 +410,20 @@ async def _settle(
     elif failed is not None:
         status = "error"
         fields["error"] = failed
-    elif keep_error and thread["status"] == "error":
-        status = "error"
     else:
-        if summary is not None:
-            status = summary["status"]
+        thread = None
+        if keep_error or summary is None:
+            thread = await thread_store.get(conn, thread_id)
+            if thread is None:
+                return False
+        if keep_error and thread is not None and thread["status"] == "error":
+            status = "error"
         else:
-            status = "interrupted" if thread["interrupts"] else "idle"
-        fields["error"] = None
+            if summary is not None:
+                status = summary["status"]
+            else:
+                status = "interrupted" if thread and thread["interrupts"] else "idle"
+            fields["error"] = None
     await sql.set_thread(conn, thread_id, status, **fields)
     return others
 

@@ -59,6 +59,11 @@ class RunEvents:
             self._pending.popleft()
             delay = RETRY_SECONDS
 
+    @property
+    def caught_up(self) -> bool:
+        """Nothing waits for the broker: the stream can end right away."""
+        return not self._pending and (self._flusher is None or self._flusher.done())
+
     async def end(self, epitaph: dict[str, Any] | None = None) -> None:
         """Deliver what is pending, then the end of the stream, retrying until the broker
         takes them (callers bound this in time)."""

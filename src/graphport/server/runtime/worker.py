@@ -18,7 +18,7 @@ from graphport.server import serde, tracing
 from graphport.server.graphs import GraphRegistry
 from graphport.server.lifecycle import Ended, RunLifecycle
 from graphport.server.runtime import executor
-from graphport.server.runtime.broker import Broker
+from graphport.server.runtime.broker import Broker, BrokerUnavailable
 from graphport.server.runtime.control import Control
 from graphport.server.runtime.faults import is_transient
 from graphport.server.runtime.outbox import RunEvents
@@ -309,9 +309,15 @@ class Worker:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
-    def _end_stream(self, events: RunEvents, epitaph: dict[str, Any] | None = None) -> None:
-        """End the run's stream off the worker's slot: after a broker outage this waits
-        for the broker to come back (bounded by the stream retention)."""
+    async def _end_stream(self, events: RunEvents, epitaph: dict[str, Any] | None = None) -> None:
+        """End the run's stream: at once when the broker is reachable (waiters return now),
+        else off the worker's slot, once the broker is back (bounded by the retention)."""
+        if events.caught_up:
+            try:
+                await self.deps.broker.end_run(events.run_id, events.thread_id, epitaph=epitaph)
+                return
+            except BrokerUnavailable:
+                pass
 
         async def deliver() -> None:
             try:
@@ -335,7 +341,7 @@ class Worker:
         )
         if ended is not None:  # out of attempts
             await events.publish("error", serde.dumps(error_payload(exc)))
-            self._end_stream(events)
+            await self._end_stream(events)
         return ended
 
     async def _fail_safe(self, run: Run, exc: Exception, events: RunEvents) -> Ended | None:
@@ -347,7 +353,7 @@ class Worker:
             ended = await self.deps.lifecycle.fail(run, error_payload(exc))
         except Exception:
             logger.exception("Marking run %s as failed failed too", run["run_id"])
-        self._end_stream(events)
+        await self._end_stream(events)
         return ended
 
     async def _heartbeat(self, run_id: str) -> None:
@@ -403,7 +409,7 @@ class Worker:
             return None
         if temporary and executor.uses_checkpointer(kwargs):
             await checkpoints.delete_thread(deps.db.checkpointer, thread_id)
-        self._end_stream(events, ended.epitaph)
+        await self._end_stream(events, ended.epitaph)
         url = kwargs.get("webhook")
         if url and deps.webhooks is not None:
             # Rolled-back runs report "rollback" too.

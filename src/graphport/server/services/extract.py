@@ -11,7 +11,7 @@ from graphport.server.errors import Unprocessable
 _ROOTS = ("values", "metadata", "config", "interrupts")
 _STEP = re.compile(r"([^.\[\]]+)|\[(-?[0-9]+)\]")
 # A root, then `.key` or `[index]` steps: no empty keys, no stray brackets or dots.
-PATH_PATTERN = r"^(?:values|metadata|config|interrupts)(?:\.[^.\[\]]+|\[-?[0-9]+\])*$"
+PATH_PATTERN = r"^(?:values|metadata|config|interrupts)(?:\.[^.\[\]\x00]+|\[-?[0-9]+\])*$"
 ALIAS_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _PATH = re.compile(PATH_PATTERN)
 _ALIAS = re.compile(ALIAS_PATTERN)

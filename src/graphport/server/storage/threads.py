@@ -71,6 +71,18 @@ async def get(
     return cast(Thread | None, row_dict((await conn.execute(q)).first()))
 
 
+_LOCK = select(threads.c.thread_id).where(threads.c.thread_id == bindparam("thread_id"))
+_LOCK = _LOCK.with_for_update()
+
+
+async def lock(conn: Conn, thread_id: str) -> None:
+    """Hold the thread's row until the transaction ends (PostgreSQL): serializes a status
+    decision with run creation on that thread, which locks it too. SQLite's writes are
+    serialized already (BEGIN IMMEDIATE): nothing to do there."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(_LOCK, {"thread_id": thread_id})
+
+
 async def set_fields(conn: Conn, thread_id: str, **fields: Any) -> None:
     """Fields other than `status` (inserting threads and changing their status belong to
     `graphport.server.lifecycle`)."""
