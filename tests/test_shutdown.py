@@ -82,6 +82,10 @@ async def test_dev_finishes_short_runs_hands_back_long_ones_and_ends_streams(
                     {"Last-Event-ID": "-"},
                 ) as (_, run_events, t2),
             ):
+                deadline = time.monotonic() + 20  # the replay has reached the client
+                while not any(e.id for e in run_events):
+                    assert time.monotonic() < deadline, run_events
+                    await asyncio.sleep(0.05)
                 took = await asyncio.to_thread(terminate, first)
                 # Both streams ended by themselves (no error event), not by the client.
                 await asyncio.wait_for(asyncio.gather(t1, t2), 5)
