@@ -112,6 +112,7 @@ async def one_client(http: httpx.AsyncClient, seconds: float) -> str:
                     return "error-event"
             return "ok" if done else "no-values"
     except httpx.HTTPError as exc:
+        print(f"  client: {exc!r} on {exc.request.url}", file=sys.stderr)
         return type(exc).__name__
 
 
