@@ -27,6 +27,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -110,17 +111,21 @@ def fill(sync_url: str, ids: dict[str, str], scale: float) -> dict[str, float]:
     n_threads = int(THREADS * scale)
     statuses = ["idle"] * 7 + ["error", "interrupted", "busy"]
 
+    def ago(row: dict, i: int) -> Any:  # distinct creation times, older than the seeded
+        return row["created_at"] - timedelta(seconds=i + 1)
+
     def thread_id(i: int) -> str:
         return str(uuid.UUID(int=i + 1))
 
     def thread(row: dict, i: int) -> dict:
         meta_ = {"user": f"u{i % USERS}", "bench": "fill"}
         return {**row, "thread_id": thread_id(i), "metadata": meta_,
-                "status": statuses[i % len(statuses)]}
+                "status": statuses[i % len(statuses)], "created_at": ago(row, i)}
 
     def run(row: dict, i: int) -> dict:
         return {**row, "run_id": str(uuid.UUID(int=(1 << 64) + i)),
-                "thread_id": thread_id(i // RUNS_PER_THREAD), "status": "success"}
+                "thread_id": thread_id(i // RUNS_PER_THREAD), "status": "success",
+                "created_at": ago(row, i)}
 
     def checkpoint(row: dict, i: int) -> dict:
         return {**row, "thread_id": thread_id(i // CHECKPOINTS_PER_THREAD),
