@@ -117,6 +117,9 @@ async def _saver(database_url: str | None) -> AsyncIterator[Any]:
 
         with tempfile.TemporaryDirectory(prefix="graphport-bench-ref-") as tmp:
             async with AsyncSqliteSaver.from_conn_string(str(Path(tmp) / "ref.db")) as saver:
+                # As the server's checkpointer connection (storage/database.py).
+                await saver.conn.execute("PRAGMA journal_mode=WAL")
+                await saver.conn.execute("PRAGMA synchronous=NORMAL")
                 yield saver
         return
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
