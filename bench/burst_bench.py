@@ -117,7 +117,9 @@ async def one_client(http: httpx.AsyncClient, seconds: float) -> str:
 
 
 async def burst(url: str, clients: int, seconds: float, deadline: float) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=clients + 10, max_keepalive_connections=clients + 10)
+    # No keep-alive: each request on its own connection (a reused one raced the server's
+    # keep-alive timeout under load, a client-side artefact).
+    limits = httpx.Limits(max_connections=2 * clients + 10, max_keepalive_connections=0)
     timeout = httpx.Timeout(deadline, connect=deadline)
     async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as http:
         t0 = time.perf_counter()

@@ -186,10 +186,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def server_process(port: int, args: argparse.Namespace) -> Iterator[str]:
+def server_process(port: int, args: argparse.Namespace) -> Iterator[tuple[str, str | None]]:
+    """(the server's URL, its fresh PostgreSQL database's URL or None on SQLite)."""
     with contextlib.ExitStack() as stack:
+        database: str | None = None
         if args.database_url:
-            storage = ["--database-url", stack.enter_context(fresh_postgres(args.database_url))]
+            database = stack.enter_context(fresh_postgres(args.database_url))
+            storage = ["--database-url", database]
         else:
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="graphport-bench-"))
             storage = ["--database", str(Path(tmp) / "graphport.db")]
@@ -210,7 +213,7 @@ def server_process(port: int, args: argparse.Namespace) -> Iterator[str]:
             if proc.poll() is not None:
                 err = proc.stderr.read().decode() if proc.stderr else ""
                 raise RuntimeError(f"a graphport process exited during start-up:\n{err}")
-        yield url
+        yield url, database
 
 
 def _wait_ok(url: str, proc: subprocess.Popen[bytes]) -> None:
@@ -394,7 +397,7 @@ def main() -> None:
         run = asyncio.run
 
     refs, srvs = [], []
-    with server_process(_free_port(), args) as url:
+    with server_process(_free_port(), args) as (url, _):
         for _ in range(args.rounds):
             ref = reference(args.runs, args.concurrency, args.throughput_runs, args.database_url)
             refs.append(run(ref))
