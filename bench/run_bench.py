@@ -117,6 +117,9 @@ async def _saver(database_url: str | None) -> AsyncIterator[Any]:
 
         with tempfile.TemporaryDirectory(prefix="graphport-bench-ref-") as tmp:
             async with AsyncSqliteSaver.from_conn_string(str(Path(tmp) / "ref.db")) as saver:
+                # As the server's checkpointer connection (storage/database.py).
+                await saver.conn.execute("PRAGMA journal_mode=WAL")
+                await saver.conn.execute("PRAGMA synchronous=NORMAL")
                 yield saver
         return
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -183,10 +186,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def server_process(port: int, args: argparse.Namespace) -> Iterator[str]:
+def server_process(port: int, args: argparse.Namespace) -> Iterator[tuple[str, str | None]]:
+    """(the server's URL, its fresh PostgreSQL database's URL or None on SQLite)."""
     with contextlib.ExitStack() as stack:
+        database: str | None = None
         if args.database_url:
-            storage = ["--database-url", stack.enter_context(fresh_postgres(args.database_url))]
+            database = stack.enter_context(fresh_postgres(args.database_url))
+            storage = ["--database-url", database]
         else:
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="graphport-bench-"))
             storage = ["--database", str(Path(tmp) / "graphport.db")]
@@ -207,7 +213,7 @@ def server_process(port: int, args: argparse.Namespace) -> Iterator[str]:
             if proc.poll() is not None:
                 err = proc.stderr.read().decode() if proc.stderr else ""
                 raise RuntimeError(f"a graphport process exited during start-up:\n{err}")
-        yield url
+        yield url, database
 
 
 def _wait_ok(url: str, proc: subprocess.Popen[bytes]) -> None:
@@ -391,7 +397,7 @@ def main() -> None:
         run = asyncio.run
 
     refs, srvs = [], []
-    with server_process(_free_port(), args) as url:
+    with server_process(_free_port(), args) as (url, _):
         for _ in range(args.rounds):
             ref = reference(args.runs, args.concurrency, args.throughput_runs, args.database_url)
             refs.append(run(ref))

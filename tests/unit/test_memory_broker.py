@@ -102,3 +102,30 @@ async def test_a_follower_keeps_its_place_when_history_is_trimmed(clock: Clock) 
     await stream.aclose()
     assert [orjson.loads(e.data)["i"] for e in seen] == [0, 1]
     assert following.id == later
+
+
+async def test_a_stream_keeps_at_most_max_events() -> None:
+    broker = MemoryBroker(RETENTION, max_events=5)
+    run, thread = ids()
+    published = await publish_n(broker, run, thread, 12)
+    await broker.end_run(run, thread)
+    assert [e.id for e in await drain(broker.subscribe_run(run, (0, 0)))] == published[-5:]
+    kept = await take(broker.subscribe_thread(thread, (0, 0)), 5)
+    assert kept[0].id == published[-4]  # the run's end put one more event on its thread
+
+
+async def test_threads_with_nothing_kept_and_no_follower_are_forgotten(clock: Clock) -> None:
+    broker = MemoryBroker(RETENTION)
+    (run, idle), (_, followed) = ids(), ids()
+    await publish_n(broker, run, idle, 1)
+    await publish_n(broker, run, followed, 1)
+    stream = broker.subscribe_thread(followed, None)
+    follower = asyncio.create_task(anext(stream))
+    await asyncio.sleep(0)  # the follower waits for a new event
+    clock.now += RETENTION + 1
+    broker.collect()
+    assert idle not in broker._threads  # nothing left to replay, nobody listening
+    (later,) = await publish_n(broker, run, followed, 1)
+    async with asyncio.timeout(BOUND):
+        assert (await follower).id == later  # a followed thread is kept
+    await stream.aclose()

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from broker_contract import BrokerContract, ids, publish_n
+from broker_contract import BrokerContract, drain, ids, publish_n
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -87,3 +87,16 @@ async def test_prefixes_keep_deployments_apart(redis: Redis, prefix: str) -> Non
     assert await broker.run_known(run)
     assert not await neighbour.run_known(run)
     assert await neighbour.epitaph(run) is None
+
+
+async def test_streams_are_trimmed_to_about_max_events(redis: Redis, prefix: str) -> None:
+    broker = RedisBroker(redis, prefix, RETENTION, max_events=5)
+    run, thread = ids()
+    published = await publish_n(broker, run, thread, 300)
+    # Trimming is approximate (whole radix-tree nodes) so that it stays cheap.
+    node = int((await redis.config_get("stream-node-max-entries"))["stream-node-max-entries"])
+    for key in (f"{prefix}:run:{run}", f"{prefix}:thread:{thread}"):
+        assert 5 <= await redis.xlen(key) <= 5 + node, key
+    await broker.end_run(run, thread)
+    replay = await drain(broker.subscribe_run(run, (0, 0)))
+    assert replay[-1].id == published[-1]  # the newest are kept

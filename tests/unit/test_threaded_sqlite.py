@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from graphport.server.storage import database as database_module
 from graphport.server.storage.database import Database, open_database
 from graphport.server.storage.threaded import ThreadedEngine
 
@@ -185,6 +187,58 @@ async def test_a_cancelled_writer_leaves_no_transaction_open(db: Database) -> No
         async with db.begin() as conn:  # SQLite's write lock was released
             await conn.execute(insert(scratch).values(k="next", v=2))
     assert await _rows(db) == {"next": 2}
+
+
+async def _hold_reads(db: Database, n: int, release: asyncio.Event) -> list[asyncio.Task[None]]:
+    """`n` read transactions, each past its first statement (so holding a connection)
+    and waiting for `release`."""
+    started = asyncio.Semaphore(0)
+
+    async def reader() -> None:
+        async with db.read() as conn:
+            await conn.execute(select(scratch.c.k))
+            started.release()
+            await release.wait()
+
+    tasks = [asyncio.create_task(reader()) for _ in range(n)]
+    for _ in range(n):
+        await started.acquire()
+    return tasks
+
+
+async def test_a_burst_of_open_reads_never_blocks_a_database_thread(db: Database) -> None:
+    """As many open reads as there are slots (more than the pool keeps) do not exhaust
+    the pool: a reader thread never waits in a checkout, so writes and further reads go
+    on, and a read past the slots waits its turn on the event loop."""
+    release = asyncio.Event()
+    async with asyncio.timeout(BOUND):
+        held = await _hold_reads(db, database_module.SQLITE_READ_SLOTS, release)
+        async with db.begin() as conn:
+            await conn.execute(insert(scratch).values(k="a", v=1))
+        late = asyncio.create_task(_rows(db))
+        await asyncio.sleep(0.05)
+        assert not late.done()  # waiting for a slot, not holding a thread
+        release.set()
+        await asyncio.gather(*held)
+        assert await late == {"a": 1}
+
+
+async def test_a_read_that_gets_no_slot_in_time_fails_as_a_pool_timeout(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database_module, "SQLITE_READ_SLOTS", 2)
+    monkeypatch.setattr(database_module, "SQLITE_SLOT_TIMEOUT", 0.05)
+    async with open_database(sqlite_path=path) as db:
+        engine = _threaded(db)
+        await engine.run(scratch.metadata.create_all, engine.engine)
+        release = asyncio.Event()
+        async with asyncio.timeout(BOUND):
+            held = await _hold_reads(db, 2, release)
+            with pytest.raises(PoolTimeout):
+                await _rows(db)
+            release.set()
+            await asyncio.gather(*held)
+            assert await _rows(db) == {}
 
 
 async def test_disposal_keeps_what_was_committed_and_refuses_new_work(path: str) -> None:

@@ -8,13 +8,14 @@ import sqlite3
 from typing import Any
 
 import psycopg
+import psycopg_pool
 import pytest
 import redis.exceptions
 import sqlalchemy.exc
 
 from graphport.server.runtime import outbox
 from graphport.server.runtime.broker import BrokerUnavailable
-from graphport.server.runtime.faults import is_broker_fault, is_transient
+from graphport.server.runtime.faults import is_broker_fault, is_overload, is_transient
 from graphport.server.runtime.memory_broker import MemoryBroker
 
 
@@ -37,6 +38,8 @@ def raised_from(outer: BaseException, cause: BaseException) -> BaseException:
         psycopg.OperationalError("server closed the connection unexpectedly"),
         sqlalchemy.exc.OperationalError("SELECT 1", {}, psycopg.OperationalError("gone")),
         raised_from(RuntimeError("wrapped"), psycopg.OperationalError("terminated")),
+        sqlalchemy.exc.TimeoutError("QueuePool limit reached"),
+        psycopg_pool.PoolTimeout("couldn't get a connection"),
     ],
 )
 def test_lost_connections_are_transient(exc: BaseException) -> None:
@@ -61,6 +64,12 @@ def test_broker_faults_are_told_apart() -> None:
     assert is_broker_fault(redis.exceptions.ConnectionError("x"))
     assert is_broker_fault(BrokerUnavailable("x"))
     assert not is_broker_fault(psycopg.OperationalError("x"))
+
+
+def test_running_out_of_pooled_connections_is_told_apart() -> None:
+    assert is_overload(raised_from(RuntimeError("x"), sqlalchemy.exc.TimeoutError("pool")))
+    assert is_overload(psycopg_pool.PoolTimeout("pool"))
+    assert not is_overload(psycopg.OperationalError("server closed the connection"))
 
 
 class FlakyBroker(MemoryBroker):

@@ -34,6 +34,11 @@ class Settings:
     stream_retention_seconds: float = dataclasses.field(
         default_factory=lambda: _env_float("GRAPHPORT_STREAM_RETENTION_SECONDS", 600.0)
     )
+    # At most this many events are kept per run and per thread stream (the oldest go
+    # first), however long the retention: memory stays bounded under a chatty run.
+    stream_retention_events: int = dataclasses.field(
+        default_factory=lambda: int(_env_float("GRAPHPORT_STREAM_RETENTION_EVENTS", 10_000))
+    )
     # Interval of `: heartbeat` SSE comments and of wait/join keep-alive newlines.
     heartbeat_seconds: float = dataclasses.field(
         default_factory=lambda: _env_float("GRAPHPORT_HEARTBEAT_SECONDS", 5.0)

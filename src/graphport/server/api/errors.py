@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from graphport.server.api import methods
 from graphport.server.api.responses import JSON
 from graphport.server.errors import GraphportError
-from graphport.server.runtime.faults import is_broker_fault, is_transient
+from graphport.server.runtime.faults import is_broker_fault, is_overload, is_transient
 from graphport.server.storage.filters import InvalidFilter
 
 logger = logging.getLogger("graphport.api")
@@ -117,4 +117,8 @@ class UnexpectedErrors:
 
 def unavailable(exc: BaseException) -> str:
     """Which dependency an outage is about, for the client's message."""
-    return "Redis is unreachable" if is_broker_fault(exc) else "the database is unreachable"
+    if is_broker_fault(exc):
+        return "Redis is unreachable"
+    if is_overload(exc):
+        return "the database is busy"
+    return "the database is unreachable"

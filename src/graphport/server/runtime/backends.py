@@ -28,9 +28,8 @@ class Backends:
 @contextlib.asynccontextmanager
 async def open_backends(settings: Settings) -> AsyncIterator[Backends]:
     if settings.redis_url is None:
-        yield Backends(
-            MemoryBroker(settings.stream_retention_seconds), LocalWakeup(), LocalControl()
-        )
+        memory = MemoryBroker(settings.stream_retention_seconds, settings.stream_retention_events)
+        yield Backends(memory, LocalWakeup(), LocalControl())
         return
 
     from redis.asyncio import Redis
@@ -63,7 +62,12 @@ async def open_backends(settings: Settings) -> AsyncIterator[Backends]:
         signals = RedisSignals(redis, settings.redis_prefix)
         await signals.start()
         try:
-            broker = RedisBroker(redis, settings.redis_prefix, settings.stream_retention_seconds)
+            broker = RedisBroker(
+                redis,
+                settings.redis_prefix,
+                settings.stream_retention_seconds,
+                settings.stream_retention_events,
+            )
             yield Backends(broker, signals, signals)
         finally:
             await signals.stop()

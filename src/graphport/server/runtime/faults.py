@@ -2,8 +2,9 @@
 
 A run cut short by a dropped database or Redis connection did nothing wrong: it goes back
 to the queue and resumes from its last checkpoint (docs/run-lifecycle.md), instead of being
-reported `error` while the work it saved is kept. A graph's own exceptions, timeouts and
-cancels are not transient."""
+reported `error` while the work it saved is kept. So does one that found no free database
+connection in time (an overloaded server pushing back; a request gets a 503). A graph's
+own exceptions, timeouts and cancels are not transient."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ _TRANSIENT: tuple[type[BaseException], ...] = (
     BrokerUnavailable,
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection free in time
 )
+_BUSY: tuple[type[BaseException], ...] = (sqlalchemy.exc.TimeoutError,)
 try:  # the PostgreSQL extra
     import psycopg
+    from psycopg_pool import PoolTimeout
 
-    _TRANSIENT += (psycopg.OperationalError, psycopg.InterfaceError)
+    _TRANSIENT += (psycopg.OperationalError, psycopg.InterfaceError)  # PoolTimeout too
+    _BUSY += (PoolTimeout,)
 except ImportError:  # pragma: no cover - SQLite-only installs
     pass
 try:
@@ -48,6 +53,11 @@ def is_broker_fault(exc: BaseException) -> bool:
         isinstance(e, BrokerUnavailable) or type(e).__module__.startswith("redis.")
         for e in _chain(exc)
     )
+
+
+def is_overload(exc: BaseException) -> bool:
+    """Whether a transient failure is a wait for a pooled connection that ran out."""
+    return any(isinstance(e, _BUSY) for e in _chain(exc))
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

@@ -1,5 +1,6 @@
 """In-process broker for the embedded server: per-run and per-thread event logs with ids,
-replay by id, live following through asyncio conditions, and timed retention."""
+replay by id, live following through asyncio conditions, and retention bounded in time
+and in count (a run that streams without end cannot grow memory without bound)."""
 
 from __future__ import annotations
 
@@ -21,18 +22,23 @@ class _Log:
     expires_at: float | None = None
     epitaph: dict[str, Any] | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    followers: int = 0
 
-    def append(self, ev: Event) -> None:
+    def append(self, ev: Event, max_events: int) -> None:
         self.events.append(ev)
         self.keys.append(event_key(ev.id))
+        if len(self.events) > max_events:  # the oldest go (a pointer memmove: cheap)
+            del self.events[: len(self.events) - max_events]
+            del self.keys[: len(self.keys) - max_events]
         self.changed.set()
         self.changed = asyncio.Event()
 
 
-
 class MemoryBroker(Broker):
-    def __init__(self, retention_seconds: float) -> None:
+    def __init__(self, retention_seconds: float, max_events: int = 10_000) -> None:
         self.retention = retention_seconds
+        # Events kept per run and per thread (GRAPHPORT_STREAM_RETENTION_EVENTS).
+        self.max_events = max_events
         self._runs: dict[str, _Log] = {}
         self._threads: dict[str, _Log] = {}
         self._last = (0, 0)
@@ -52,13 +58,13 @@ class MemoryBroker(Broker):
 
     async def publish(self, run_id: str, thread_id: str, event: str, data: bytes) -> str:
         ev = Event(self._next_id(), event, data)
-        self._log(self._runs, run_id).append(ev)
-        self._log(self._threads, thread_id).append(ev)
+        self._log(self._runs, run_id).append(ev, self.max_events)
+        self._log(self._threads, thread_id).append(ev, self.max_events)
         return ev.id
 
     async def publish_thread(self, thread_id: str, event: str, data: bytes) -> str:
         ev = Event(self._next_id(), event, data)
-        self._log(self._threads, thread_id).append(ev)
+        self._log(self._threads, thread_id).append(ev, self.max_events)
         return ev.id
 
     async def finish(
@@ -75,7 +81,7 @@ class MemoryBroker(Broker):
         log.closed = True
         log.epitaph = epitaph
         log.expires_at = time.monotonic() + self.retention
-        log.append(Event(self._next_id(), DONE, b"null"))
+        log.append(Event(self._next_id(), DONE, b"null"), self.max_events + 1)
         await self.publish_thread(thread_id, "metadata", data)
 
     async def run_known(self, run_id: str) -> bool:
@@ -90,21 +96,25 @@ class MemoryBroker(Broker):
     ) -> AsyncIterator[Event]:
         # Track the last key, not an index: retention may trim the front of the log.
         last = after if after is not None else (log.keys[-1] if log.keys else (0, 0))
-        while True:
-            changed = log.changed
-            i = bisect.bisect_right(log.keys, last)
-            while i < len(log.events):
-                ev = log.events[i]
-                last = log.keys[i]
-                i += 1
-                if ev.event == DONE:
-                    if stop_at_done:
-                        return
-                    continue
-                yield ev
-            if stop_at_done and log.closed:
-                return
-            await changed.wait()
+        log.followers += 1  # a log with followers is never forgotten (see `collect`)
+        try:
+            while True:
+                changed = log.changed
+                i = bisect.bisect_right(log.keys, last)
+                while i < len(log.events):
+                    ev = log.events[i]
+                    last = log.keys[i]
+                    i += 1
+                    if ev.event == DONE:
+                        if stop_at_done:
+                            return
+                        continue
+                    yield ev
+                if stop_at_done and log.closed:
+                    return
+                await changed.wait()
+        finally:
+            log.followers -= 1
 
     async def subscribe_run(
         self, run_id: str, after: tuple[int, int] | None
@@ -131,7 +141,8 @@ class MemoryBroker(Broker):
             self.collect()
 
     def collect(self) -> None:
-        """Forget runs past retention, and thread events older than the retention."""
+        """Forget runs past retention, thread events older than the retention, and
+        threads left with no event and no follower."""
         now = time.monotonic()
         for run_id in [k for k, v in self._runs.items() if v.expires_at and v.expires_at < now]:
             del self._runs[run_id]
@@ -141,3 +152,5 @@ class MemoryBroker(Broker):
             if cut:
                 del log.events[:cut]
                 del log.keys[:cut]
+        for thread_id in [k for k, v in self._threads.items() if not v.events and not v.followers]:
+            del self._threads[thread_id]

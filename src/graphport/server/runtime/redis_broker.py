@@ -22,24 +22,27 @@ from graphport.server.runtime.broker import DONE, Broker, BrokerUnavailable, Eve
 
 logger = logging.getLogger("graphport.broker")
 
-# Append to a thread stream, dropping entries older than the retention, and letting an
-# idle thread's stream expire. `id` is '*' or an id both of an event's streams accept.
+# Append to a thread stream, dropping entries older than the retention or past the count
+# bound (approximately: whole macro-nodes, so trimming stays O(1)), and letting an idle
+# thread's stream expire. `id` is '*' or an id both of an event's streams accept.
 _THREAD_APPEND = """
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function thread_append(key, id, event, data, retention_ms)
+local function thread_append(key, id, event, data, retention_ms, max_events)
   local horizon = now_ms() - retention_ms
   if horizon < 0 then horizon = 0 end
   local added = redis.call('XADD', key, 'MINID', '~', string.format('%d', horizon), id,
                            'e', event, 'd', data)
+  redis.call('XTRIM', key, 'MAXLEN', '~', max_events)
   redis.call('PEXPIRE', key, retention_ms)
   return added
 end
 """
 
-# KEYS: run stream, thread stream. ARGV: event, data, retention ms. Returns the event's id,
+# KEYS: run stream, thread stream. ARGV: event, data, retention ms, max events (both
+# streams are trimmed to about that many, the oldest first). Returns the event's id,
 # the same in both streams (a client may resume either from it): later than now and than
 # the last entry of each (entries are only trimmed from the old end).
 _PUBLISH = (
@@ -55,21 +58,21 @@ for _, key in ipairs(KEYS) do
   end
 end
 local id = string.format('%d-%d', ms, seq)
-redis.call('XADD', KEYS[1], id, 'e', ARGV[1], 'd', ARGV[2])
-return thread_append(KEYS[2], id, ARGV[1], ARGV[2], tonumber(ARGV[3]))
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], id, 'e', ARGV[1], 'd', ARGV[2])
+return thread_append(KEYS[2], id, ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4])
 """
 )
 
-# KEYS: thread stream. ARGV: event, data, retention ms.
+# KEYS: thread stream. ARGV: event, data, retention ms, max events.
 _PUBLISH_THREAD = (
     _THREAD_APPEND
     + """
-return thread_append(KEYS[1], '*', ARGV[1], ARGV[2], tonumber(ARGV[3]))
+return thread_append(KEYS[1], '*', ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4])
 """
 )
 
 # KEYS: run stream, thread stream, epitaph. ARGV: done marker, thread event data,
-# retention ms, epitaph JSON or ''. Idempotent: a run ends once.
+# retention ms, epitaph JSON or '', max events. Idempotent: a run ends once.
 _FINISH = (
     _THREAD_APPEND
     + """
@@ -79,7 +82,7 @@ local retention = tonumber(ARGV[3])
 redis.call('XADD', KEYS[1], '*', 'e', ARGV[1], 'd', 'null')
 redis.call('PEXPIRE', KEYS[1], retention)
 if ARGV[4] ~= '' then redis.call('SET', KEYS[3], ARGV[4], 'PX', retention) end
-thread_append(KEYS[2], '*', 'metadata', ARGV[2], retention)
+thread_append(KEYS[2], '*', 'metadata', ARGV[2], retention, ARGV[5])
 return 1
 """
 )
@@ -110,10 +113,13 @@ def _reachable() -> Iterator[None]:
 
 
 class RedisBroker(Broker):
-    def __init__(self, redis: Redis, prefix: str, retention_seconds: float) -> None:
+    def __init__(
+        self, redis: Redis, prefix: str, retention_seconds: float, max_events: int = 10_000
+    ) -> None:
         self._redis = redis
         self._prefix = prefix
         self._retention_ms = max(1, int(retention_seconds * 1000))
+        self._max_events = max(1, max_events)
         self._publish = redis.register_script(_PUBLISH)
         self._publish_thread = redis.register_script(_PUBLISH_THREAD)
         self._finish = redis.register_script(_FINISH)
@@ -130,14 +136,16 @@ class RedisBroker(Broker):
     async def publish(self, run_id: str, thread_id: str, event: str, data: bytes) -> str:
         keys = [self._run_key(run_id), self._thread_key(thread_id)]
         with _reachable():
-            event_id = await self._publish(keys=keys, args=[event, data, self._retention_ms])
+            event_id = await self._publish(
+                keys=keys, args=[event, data, self._retention_ms, self._max_events]
+            )
         return cast(bytes, event_id).decode()
 
     async def publish_thread(self, thread_id: str, event: str, data: bytes) -> str:
         keys = [self._thread_key(thread_id)]
         with _reachable():
             event_id = await self._publish_thread(
-                keys=keys, args=[event, data, self._retention_ms]
+                keys=keys, args=[event, data, self._retention_ms, self._max_events]
             )
         return cast(bytes, event_id).decode()
 
@@ -152,7 +160,9 @@ class RedisBroker(Broker):
         keys = [self._run_key(run_id), self._thread_key(thread_id), self._epitaph_key(run_id)]
         kept = serde.dumps(epitaph) if epitaph is not None else b""
         with _reachable():
-            await self._finish(keys=keys, args=[DONE, data, self._retention_ms, kept])
+            await self._finish(
+                keys=keys, args=[DONE, data, self._retention_ms, kept, self._max_events]
+            )
 
     async def epitaph(self, run_id: str) -> dict[str, Any] | None:
         with _reachable():

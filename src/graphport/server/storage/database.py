@@ -33,6 +33,11 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _READ_OPTION = "graphport_read"
 T = TypeVar("T")
 SQLITE_READER_THREADS = 2
+# Read transactions open at once on SQLite (see storage/threaded.py); connections are
+# cheap there, each is three file descriptors.
+SQLITE_READ_SLOTS = 64
+# How long a read waits for one of them before the request gets a 503.
+SQLITE_SLOT_TIMEOUT = 30.0
 
 
 @dataclass
@@ -109,7 +114,10 @@ def _sqlite_engine(path: str) -> ThreadedEngine:
         json_deserializer=orjson.loads,
         # Each connection is used by one thread at a time, but not always the same one.
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        # Kept open: one per thread. Beyond them, one per open read transaction, closed
+        # when returned; never exhausted (ThreadedEngine bounds the reads).
         pool_size=SQLITE_READER_THREADS + 1,
+        max_overflow=SQLITE_READ_SLOTS,
     )
 
     @event.listens_for(engine, "connect")
@@ -128,7 +136,12 @@ def _sqlite_engine(path: str) -> ThreadedEngine:
         read = conn.get_execution_options().get(_READ_OPTION)
         conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
-    return ThreadedEngine(engine, readers=SQLITE_READER_THREADS)
+    return ThreadedEngine(
+        engine,
+        readers=SQLITE_READER_THREADS,
+        read_slots=SQLITE_READ_SLOTS,
+        slot_timeout=SQLITE_SLOT_TIMEOUT,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -145,6 +158,9 @@ async def _sqlite_backends(
     async def _connect(**kwargs: Any) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, **kwargs)
         await conn.execute("PRAGMA journal_mode=WAL")
+        # As our engine's: with WAL, a commit is not an fsync (the default FULL syncs every
+        # checkpoint write, which made a 500-run burst disk-bound).
+        await conn.execute("PRAGMA synchronous=NORMAL")
         await conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # The store's vector rows cascade from its items.
         await conn.execute("PRAGMA foreign_keys=ON")

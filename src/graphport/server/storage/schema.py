@@ -75,7 +75,15 @@ threads = Table(
     Column("ttl_minutes", Float, nullable=True),
     Column("expires_at", UTCDateTime, nullable=True),
     Index("ix_threads_created_at", "created_at"),
-    Index("ix_threads_status", "status"),
+    # A page of threads of one status comes in creation order from the index.
+    Index("ix_threads_status_created", "status", "created_at"),
+    # Metadata containment (`@>`, threads.search); PostgreSQL only: SQLite cannot index it.
+    Index(
+        "ix_threads_metadata",
+        "metadata",
+        postgresql_using="gin",
+        postgresql_ops={"metadata": "jsonb_path_ops"},
+    ).ddl_if(dialect="postgresql"),
     Index("ix_threads_expires_at", "expires_at"),
 )
 

@@ -10,6 +10,15 @@ Hot transactions go further (`run`): the whole body runs on the thread in one ho
 arriving on a thread that was idle ran 4-8x slower than the same work again right after
 (cold caches: 880 us against 115 us for one SELECT, measured in the server), so every hop
 saved is worth far more than the hop itself.
+
+A read transaction holds its connection across awaits, and its reader thread serves other
+transactions meanwhile. Were connections taken from a bounded pool on that thread, a burst
+of open reads would block the thread in the pool's checkout while the very transactions
+that would give a connection back queue behind it on the same thread (a 30 s stall, then
+errors everywhere). So open read transactions are counted on the event loop instead
+(`read_slots`), and the pool is sized to hold them all plus the writer: a checkout never
+waits, and a reader past the limit waits without blocking anything, up to
+`slot_timeout` seconds, then fails with SQLAlchemy's pool `TimeoutError` (a 503).
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Dialect, Engine, Result
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 T = TypeVar("T")
 Body = Callable[[Any], Coroutine[Any, Any, T]]
@@ -120,10 +130,15 @@ class ThreadedConnection:
 
 class ThreadedEngine:
     """A sync engine with one writer thread (SQLite has one writer: queueing writes on one
-    thread keeps them in order) and a few reader threads."""
+    thread keeps them in order) and a few reader threads. The engine's pool must hold
+    `read_slots` + 1 connections (the writer's: callers run one write at a time)."""
 
-    def __init__(self, engine: Engine, readers: int) -> None:
+    def __init__(
+        self, engine: Engine, readers: int, *, read_slots: int, slot_timeout: float = 30.0
+    ) -> None:
         self.engine = engine
+        self._read_slots = asyncio.Semaphore(read_slots)
+        self._slot_timeout = slot_timeout
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="graphport-db-write")
         self._readers = [
             ThreadPoolExecutor(1, thread_name_prefix=f"graphport-db-read{i}")
@@ -135,14 +150,34 @@ class ThreadedEngine:
     async def transaction(
         self, *, write: bool, options: dict[str, Any] | None = None
     ) -> AsyncIterator[ThreadedConnection]:
-        thread = self.writer if write else next(self._next_reader)
+        if write:
+            async with self._connection(self.writer, options) as conn:
+                yield conn
+            return
+        try:
+            async with asyncio.timeout(self._slot_timeout):
+                await self._read_slots.acquire()
+        except TimeoutError:
+            raise PoolTimeout(
+                f"no read connection free within {self._slot_timeout:.0f} s"
+            ) from None
+        try:
+            async with self._connection(next(self._next_reader), options) as conn:
+                yield conn
+        finally:
+            self._read_slots.release()
+
+    @contextlib.asynccontextmanager
+    async def _connection(
+        self, thread: ThreadPoolExecutor, options: dict[str, Any] | None
+    ) -> AsyncIterator[ThreadedConnection]:
         conn = ThreadedConnection(self.engine, thread, options or {})
         try:
             yield conn
         except BaseException:
             await conn.close(commit=False)
             raise
-        await conn.close(commit=write)
+        await conn.close(commit=thread is self.writer)
 
     async def transact(self, body: Body[T]) -> T:
         """Run `body(conn)` as one write transaction in one hop on the writer thread:

@@ -1,0 +1,132 @@
+"""The claim and the hot searches use indexes on both engines: their EXPLAIN plans never
+scan the whole `runs` or `threads` table, nor sort all the rows a page is taken from
+(bench/scale_bench.py measures the cost). On PostgreSQL sequential scans and sorts are
+switched off for the check, so a plan that still has one has no index it could use (an
+empty table would otherwise always be scanned)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+
+from conftest import REQUIRE_PG, database_for, unavailable
+from graphport.server.lifecycle import sql
+from graphport.server.serde import utcnow
+from graphport.server.storage import runs as run_store
+from graphport.server.storage import threads as thread_store
+from graphport.server.storage.database import Database, open_database
+from graphport.server.storage.threaded import ThreadedEngine
+
+
+@contextlib.contextmanager
+def explaining(db: Database) -> Iterator[list[str]]:
+    """The plan of every statement our engine executes meanwhile, taken with the very SQL
+    and parameters it sends, on its own connection, just before it runs."""
+    plans: list[str] = []
+    sync = db.engine.engine if isinstance(db.engine, ThreadedEngine) else db.engine.sync_engine
+    prefix = "EXPLAIN QUERY PLAN " if db.dialect == "sqlite" else "EXPLAIN "
+
+    def explain(_conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "INSERT")):
+            cursor.execute(prefix + statement, parameters)
+            # SQLite: (id, parent, notused, detail); PostgreSQL: one text line per row.
+            plans.append("\n".join(str(r[-1]) for r in cursor.fetchall()))
+
+    event.listen(sync, "before_cursor_execute", explain)
+    try:
+        yield plans
+    finally:
+        event.remove(sync, "before_cursor_execute", explain)
+
+
+def full_scans(plan: str) -> list[str]:
+    """Lines of `plan` that read all of runs or threads (or an alias of them), or sort
+    every matching row because no index gives their order (a page of 10 would cost as
+    much as the whole set)."""
+    sqlite = re.compile(r"^(SCAN (runs|threads|older|running)|USE TEMP B-TREE FOR ORDER BY)$")
+    pg = re.compile(r"Seq Scan on (runs|threads)\b|^\s*(->\s*)?Sort\s+\(")
+    return [line for line in plan.splitlines() if sqlite.match(line.strip()) or pg.search(line)]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    if reason := unavailable(request.param):
+        if REQUIRE_PG:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with database_for(request.param) as where:
+        async with open_database(
+            sqlite_path=where.get("database"), postgres_url=where.get("database_url")
+        ) as database:
+            yield database
+
+
+async def plans_of(db: Database, body: Any) -> list[str]:
+    """The plans of what `body(conn)` executes, in one write transaction."""
+    async with db.begin() as conn:
+        if db.dialect == "postgresql":
+            await conn.execute(text("SET LOCAL enable_seqscan = off"))
+            await conn.execute(text("SET LOCAL enable_sort = off"))
+        with explaining(db) as plans:
+            await body(conn)
+    return plans
+
+
+async def a_thread_with_a_pending_run(db: Database) -> str:
+    now = utcnow()
+    thread_id = str(uuid.uuid4())
+    thread = {
+        "thread_id": thread_id, "created_at": now, "updated_at": now, "state_updated_at": now,
+        "metadata": {"user": "u1"}, "config": {}, "status": "busy", "values": None,
+        "interrupts": {}, "error": None,
+    }
+    run = {
+        "run_id": str(uuid.uuid4()), "thread_id": thread_id, "assistant_id": str(uuid.uuid4()),
+        "created_at": now, "updated_at": now, "status": "pending", "metadata": {},
+        "kwargs": {}, "multitask_strategy": "reject", "attempt": 0,
+    }
+    async with db.begin() as conn:
+        assert await sql.insert_thread(conn, thread)  # type: ignore[arg-type]
+        await sql.insert_run(conn, run)  # type: ignore[arg-type]
+    return thread_id
+
+
+async def test_the_claim_uses_indexes(db: Database) -> None:
+    await a_thread_with_a_pending_run(db)
+    now = utcnow()
+    plans = await plans_of(db, lambda conn: sql.claim(conn, now, "w", now))
+    assert len(plans) == 2  # the candidates, then the take
+    for plan in plans:
+        assert full_scans(plan) == [], plan
+
+
+HOT_READS = {
+    "threads by status": lambda conn: thread_store.search(
+        conn, limit=10, offset=0, sort_by="created_at", sort_order="desc", status="error"
+    ),
+    "threads by metadata": lambda conn: thread_store.search(
+        conn, limit=10, offset=0, sort_by="created_at", sort_order="desc",
+        metadata={"user": "u7"},
+    ),
+    "threads count by status": lambda conn: thread_store.count(conn, status="error"),
+    "runs of a thread": lambda conn: run_store.list_for_thread(
+        conn, str(uuid.uuid4()), limit=10, offset=0, status=None
+    ),
+    "runs in flight on a thread": lambda conn: run_store.inflight(conn, str(uuid.uuid4())),
+    "next delayed run": lambda conn: run_store.next_due(conn, utcnow()),
+    "lapsed leases": lambda conn: run_store.expired_leases(conn, utcnow()),
+}
+
+
+@pytest.mark.parametrize("name", HOT_READS)
+async def test_hot_reads_use_indexes(db: Database, name: str) -> None:
+    await a_thread_with_a_pending_run(db)
+    (plan,) = await plans_of(db, HOT_READS[name])
+    print(plan)
+    assert full_scans(plan) == [], plan
