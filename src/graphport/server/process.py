@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from alembic.util.exc import CommandError
-
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from graphport.server import tracing
