@@ -153,7 +153,8 @@ async def inflight_counts(conn: Conn, owner: str | None) -> tuple[dict[str, int]
     q = select(runs.c.status, func.count(), owned).where(runs.c.status.in_(INFLIGHT))
     by_status: dict[str, int] = dict.fromkeys(INFLIGHT, 0)
     mine = 0
-    for status, count, of_owner in (await conn.execute(q.group_by(runs.c.status))).all():
+    rows = (await conn.execute(q.group_by(runs.c.status))).all()
+    for status, count, of_owner in cast(list[tuple[str, int, int]], rows):
         by_status[status] = count
         mine += of_owner if status == "running" else 0
     return by_status, mine
