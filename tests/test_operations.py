@@ -15,9 +15,11 @@ import httpx
 import pytest
 
 from conftest import database_for, free_port, unavailable
+from graphport.server.storage import revisions
 from processes import EXAMPLES, SETTING_VARIABLES, START_TIMEOUT, graphport, graphport_command
 
 SECRET = "s3cret-pw"
+HEAD = revisions.head()  # the schema revision this version migrates to
 
 
 def run(
@@ -83,7 +85,7 @@ def test_graphport_variables_win_over_official_aliases(tmp_path: Path) -> None:
     env = {"GRAPHPORT_LOG_LEVEL": "warning", "LOG_LEVEL": "verbose"}
     proc = run(["db", "history", *_sqlite(tmp_path)], tmp_path, env)
     assert proc.returncode == 0, proc.stderr
-    assert "0001 (head)" in proc.stdout
+    assert f"{HEAD} (head)" in proc.stdout
 
 
 # --- services that cannot be opened ---------------------------------------------------------
@@ -204,8 +206,8 @@ def test_db_upgrade_then_serve_without_migrating(tmp_path: Path) -> None:
     )
     upgraded = run(["db", "upgrade", *storage], tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "revision 0001 (head)" in upgraded.stdout
-    assert "revision 0001 (head)" in run(["db", "current", *storage], tmp_path).stdout
+    assert f"revision {HEAD} (head)" in upgraded.stdout
+    assert f"revision {HEAD} (head)" in run(["db", "current", *storage], tmp_path).stdout
     with graphport("serve", [*storage, *port, "--no-migrate"], tmp_path, "no-migrate") as serve:
         serve.wait_ok(serve.url())
 
@@ -226,4 +228,4 @@ def test_db_upgrade_on_postgres(tmp_path: Path) -> None:
         assert "revision none" in run(["db", "current", *args], tmp_path).stdout
         upgraded = run(["db", "upgrade", *args], tmp_path)
         assert upgraded.returncode == 0, upgraded.stderr
-        assert "revision 0001 (head)" in run(["db", "current", *args], tmp_path).stdout
+        assert f"revision {HEAD} (head)" in run(["db", "current", *args], tmp_path).stdout

@@ -42,9 +42,9 @@ def head() -> str:
 
 
 def history() -> list[Revision]:
-    """Every revision, newest first."""
+    """Every revision, newest first, with the first line of its description."""
     return [
-        Revision(s.revision, s.down_revision, (s.doc or "").strip())  # type: ignore[arg-type]
+        Revision(s.revision, s.down_revision, (s.doc or "").strip().split("\n")[0])  # type: ignore[arg-type]
         for s in _scripts().walk_revisions()
     ]
 
