@@ -9,7 +9,7 @@ from collections.abc import Awaitable
 
 from fastapi import APIRouter, Depends
 from sqlalchemy import text
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from graphport.server import metrics
 from graphport.server.api import deps
@@ -38,7 +38,7 @@ async def _healthy(name: str, check: Awaitable[None]) -> str:
     return "healthy"
 
 
-@router.get("/ok")
+@router.get("/ok", responses={503: {"description": "The database or Redis is down"}})
 async def ok(check_db: str | None = None, core: Core = Depends(deps.core)) -> JSON:
     """Liveness; with `check_db=1`, the database and Redis too (503 when one is down)."""
     if not truthy(check_db):
@@ -50,7 +50,11 @@ async def ok(check_db: str | None = None, core: Core = Depends(deps.core)) -> JS
     return JSON({"ok": up, "services": services}, status_code=200 if up else 503)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"application/json": {}}}},
+)
 async def metrics_(format: str | None = None, core: Core = Depends(deps.core)) -> Response:
     """Prometheus text (or `?format=json`); queue sizes read from the database now."""
     worker = core.worker
