@@ -200,7 +200,7 @@ def server_process(port: int, args: argparse.Namespace) -> Iterator[tuple[str, s
             storage += ["--redis-url", args.redis_url]
         shared = ["--config", str(CONFIG), *storage]
         local = ["--max-concurrent-runs", "0"] if args.workers else []
-        procs = [_graphport("serve", *shared, "--port", str(port), *local)]
+        procs = [_graphport("serve", *shared, "--host", "127.0.0.1", "--port", str(port), *local)]
         for proc in procs:
             stack.callback(_stop, proc)
         url = f"http://127.0.0.1:{port}"

@@ -15,11 +15,14 @@ from typing import TypeVar
 
 import httpx
 
+from graphport.server.settings import Settings, env_names
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "langgraph.json"
 START_TIMEOUT = 90.0  # importing langgraph on a busy 2-core machine takes a while
 STOP_TIMEOUT = 30.0
 T = TypeVar("T")
+SETTING_VARIABLES = frozenset(n for field in Settings.model_fields for n in env_names(field))
 
 
 def graphport_command() -> list[str]:
@@ -41,11 +44,13 @@ class Graphport:
         self.out_path = workdir / f"{name}.stdout"
         self.err_path = workdir / f"{name}.stderr"
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        for inherited in ("GRAPHPORT_DATABASE_URL", "GRAPHPORT_REDIS_URL"):
+        for inherited in SETTING_VARIABLES:  # each test says what it means to set
             full_env.pop(inherited, None)
         # A stopped test process hands its runs back at once unless a test asks for a
         # grace period (the default of 30 s would only slow teardowns).
         full_env.setdefault("GRAPHPORT_SHUTDOWN_GRACE_SECONDS", "0")
+        if command == "serve":  # binds every interface by default; tests stay on loopback
+            full_env["GRAPHPORT_HOST"] = "127.0.0.1"
         full_env.update(env or {})
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen(

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from graphport.server.app import create_app
-from graphport.server.cli import _parser, _settings
+from graphport.server.cli import parser, settings_from
 from graphport.server.settings import Settings
 
 ECHO = Path(__file__).resolve().parent.parent / "examples" / "echo.py"
@@ -67,5 +67,5 @@ async def test_console_switched_off(tmp_path: Path, http: dict, settings: dict) 
 
 def test_no_console_flag() -> None:
     for command in ("dev", "serve"):
-        assert _settings(_parser().parse_args([command])).console is True
-        assert _settings(_parser().parse_args([command, "--no-console"])).console is False
+        assert settings_from(parser().parse_args([command])).console is True
+        assert settings_from(parser().parse_args([command, "--no-console"])).console is False

@@ -18,6 +18,9 @@ RANKS = {
     "graphport.server.errors": 0,
     "graphport.server.settings": 0,
     "graphport.server.tracing": 0,  # observability: a thin module every layer may call
+    "graphport.server.redact": 0,
+    "graphport.server.logs": 0,
+    "graphport.server.metrics": 0,
     "graphport.server.storage": 1,
     "graphport.server.graphs": 1,
     "graphport.server.lifecycle": 2,
@@ -29,6 +32,8 @@ RANKS = {
     "graphport.server.jobs": 7,
     "graphport.server.process": 8,
     "graphport.server.app": 9,
+    "graphport.server.launch": 9,
+    "graphport.server.dbcli": 9,
     "graphport.server.cli": 10,
 }
 

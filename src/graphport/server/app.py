@@ -19,6 +19,7 @@ from graphport.server.api import (
     errors,
     mcp,
     methods,
+    monitoring,
     openapi,
     runs,
     system,
@@ -27,6 +28,7 @@ from graphport.server.api import (
 )
 from graphport.server.api import crons as cron_routes
 from graphport.server.api import store as store_routes
+from graphport.server.api.observe import RequestObserver, RouteCapture
 from graphport.server.auth import install as install_auth_and_http
 from graphport.server.jobs.crons import Scheduler
 from graphport.server.jobs.ttl import Sweeper
@@ -69,16 +71,20 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     # Crons before runs: `/runs/crons…` must not fall into `/runs/{run_id}…` routes.
     routers = (system, assistants, threads, cron_routes, runs, thread_stream, store_routes)
-    for module in (*routers, a2a, mcp):
+    for module in (monitoring, *routers, a2a, mcp):
         app.include_router(module.router)
     http = loaded.config.http or {}
     app.state.console_path = None  # where the console is served, for the CLI's banner
     if settings.console and not http.get("disable_console"):
         app.include_router(console.router())
         app.state.console_path = f"{(http.get('mount_prefix') or '').rstrip('/')}/console/"
+    # Middleware is added innermost first: the matched route template is noted next to
+    # the router; `auth` and `http` of langgraph.json wrap every route; the request id
+    # and HTTP metrics wrap all of it, so refusals are counted and logged with an id.
+    app.add_middleware(RouteCapture)
     methods.install(app)
     openapi.install(app, loaded.registry.graph_ids)
-    # `auth` and `http` of langgraph.json: middleware around every route (keep this last).
     server_auth = install_auth_and_http(app, settings, loaded.config)
+    app.add_middleware(RequestObserver)
     tracing.instrument(app)
     return app

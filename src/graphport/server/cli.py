@@ -1,238 +1,191 @@
 """The `graphport` command. `dev`: the embedded server on SQLite, one command, nothing else
 to run. `serve` + `worker`: API replicas and run executors sharing PostgreSQL (or one SQLite
-file) and Redis."""
+file) and Redis. `db`: migrations, run explicitly once per rollout.
+
+Every setting is a flag here and a variable in the environment (see `--help`)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import logging
 import os
-import signal
-import socket
 import sys
-from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal, get_args, get_origin
 
-from graphport.server.settings import Settings
+from pydantic import ValidationError
 
-if TYPE_CHECKING:
-    import uvicorn
+from graphport.server.settings import (
+    DEFAULT_HOST,
+    DEV_PORT,
+    SERVE_PORT,
+    Settings,
+    commands_of,
+    env_names,
+)
 
-DEFAULT_PORT = 2024
 _SETTINGS_ENV = "GRAPHPORT_CLI_SETTINGS"
+_FLAGS = {"config_path": "--config"}
+_KINDS = {int: "a whole number", float: "a number", bool: "true or false"}
+_PARSING_ERRORS = ("int_parsing", "float_parsing", "bool_parsing", "int_from_float")
 
 
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
+def flag(field: str) -> str:
+    return _FLAGS.get(field, "--" + field.replace("_", "-"))
 
 
-def pick_port(host: str, requested: int | None) -> int:
-    """The requested port, or the first free one from 2024 upwards."""
-    if requested is not None:
-        return requested
-    for port in range(DEFAULT_PORT, DEFAULT_PORT + 100):
-        if _port_free(host, port):
-            return port
-    raise SystemExit(f"No free port in {DEFAULT_PORT}-{DEFAULT_PORT + 99} on {host}")
+def _default(field: str, command: str) -> object:
+    if field == "host":
+        return DEFAULT_HOST[command]
+    if field == "port":
+        return f"{DEV_PORT} or the next free one" if command == "dev" else SERVE_PORT
+    default = Settings.model_fields[field].default
+    if isinstance(default, bool):
+        return flag(field) if default else f"--no-{flag(field)[2:]}"
+    return "none" if default is None else default
 
 
-def _storage_options(cmd: argparse.ArgumentParser) -> None:
-    """What every process of one deployment shares: graphs, database, Redis."""
-    cmd.add_argument("--config", default="langgraph.json", help="path to langgraph.json")
-    cmd.add_argument(
-        "--database",
-        default=None,
-        help="SQLite file (default .graphport/graphport.db beside the config; ':memory:' ok)",
-    )
-    cmd.add_argument(
-        "--database-url", default=os.environ.get("GRAPHPORT_DATABASE_URL"),
-        help="postgresql://… to use PostgreSQL instead of SQLite",
-    )
-    cmd.add_argument(
-        "--redis-url", default=os.environ.get("GRAPHPORT_REDIS_URL"),
-        help="redis://… to share runs with other API replicas and `graphport worker`s",
-    )
-    cmd.add_argument("--log-level", default="info")
+def _help(field: str, command: str) -> str:
+    info = Settings.model_fields[field]
+    default = _default(field, command)
+    env = " or ".join(env_names(field))
+    return f"{info.description} (default: {default}; env {env})".replace("%", "%%")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="graphport", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    dev = sub.add_parser("dev", help="run the server with an embedded SQLite database")
-    serve = sub.add_parser("serve", help="run an API replica (dev without reloading)")
-    for cmd in (dev, serve):
-        _storage_options(cmd)
-        cmd.add_argument("--host", default="127.0.0.1")
+def _add_settings(cmd: argparse.ArgumentParser, command: str) -> None:
+    for field, info in Settings.model_fields.items():
+        if command not in commands_of(field):
+            continue
+        text = _help(field, command)
+        if info.annotation is bool:
+            cmd.add_argument(
+                flag(field), dest=field, action=argparse.BooleanOptionalAction,
+                default=argparse.SUPPRESS, help=text,
+            )
+            continue
+        choices = get_args(info.annotation) if get_origin(info.annotation) is Literal else ()
+        metavar = "{" + ",".join(choices) + "}" if choices else field.upper()
         cmd.add_argument(
-            "--port", type=int, default=None, help=f"default {DEFAULT_PORT} or next free"
+            flag(field), dest=field, default=argparse.SUPPRESS, metavar=metavar, help=text
         )
-        cmd.add_argument("--api-key", default=None, help="require this key in the x-api-key header")
-        cmd.add_argument("--no-console", action="store_true", help="do not serve the web console")
-        cmd.add_argument(
-            "--max-concurrent-runs", type=int, default=10,
-            help="runs this process executes at once (default 10; 0 = leave them to workers)",
-        )
-    dev.add_argument("--reload", action="store_true", help="restart when files change")
-    worker = sub.add_parser("worker", help="execute runs queued by the API replicas")
-    _storage_options(worker)
-    worker.add_argument(
-        "--max-concurrent-runs", type=int, default=10, help="runs executed at once (default 10)"
-    )
-    return parser
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings(
-        config_path=Path(args.config).resolve(),
-        database=args.database,
-        database_url=args.database_url,
-        redis_url=args.redis_url,
-        max_concurrent_runs=args.max_concurrent_runs,
-        dev=args.command == "dev",
-        console=not getattr(args, "no_console", False),
-    )
-    if settings.redis_url is None and args.command == "worker":
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="graphport", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+    commands = {
+        "dev": "run the server for development: 127.0.0.1, first free port from 2024",
+        "serve": "run an API replica for production: 0.0.0.0, port 8000 (or PORT)",
+        "worker": "execute runs queued by the API replicas",
+    }
+    for name, text in commands.items():
+        cmd = sub.add_parser(name, help=text, description=text)
+        _add_settings(cmd, name)
+        if name == "dev":
+            cmd.add_argument("--reload", action="store_true", help="restart when files change")
+    db = sub.add_parser("db", help="database migrations (Alembic)")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    for name, text in {
+        "upgrade": "migrate the database to this version's schema",
+        "current": "print the database's schema revision",
+        "history": "list the schema revisions, newest first",
+    }.items():
+        _add_settings(db_sub.add_parser(name, help=text, description=text), "db")
+    return root
+
+
+def _expected(field: str) -> str:
+    annotation = Settings.model_fields[field].annotation
+    kinds = [_KINDS[a] for a in (annotation, *get_args(annotation)) if a in _KINDS]
+    unit = " of seconds" if field.endswith("_seconds") else ""
+    return f"expected {kinds[0]}{unit}" if kinds else "invalid value"
+
+
+def _field_of(loc: str) -> str:
+    if loc in Settings.model_fields:
+        return loc
+    return next(f for f in Settings.model_fields if loc in env_names(f))
+
+
+def _problem(error: Any, given: dict[str, Any]) -> str:
+    """`<flag or variable>=<value>: <what is wrong>` for one validation error."""
+    field = _field_of(str(error["loc"][0]))
+    if field in given:
+        source = flag(field)
+    else:
+        source = next((n for n in env_names(field) if os.environ.get(n)), field)
+    value = error.get("input")
+    if field.endswith("_url") and isinstance(value, str):
+        from graphport.server.redact import redact_url
+
+        value = redact_url(value)
+    message = _expected(field) if error["type"] in _PARSING_ERRORS else error["msg"]
+    return f"{source}={value!r}: {message.removeprefix('Value error, ')}"
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The settings, or exit 2 with one line per invalid flag or variable."""
+    given = {f: v for f, v in vars(args).items() if f in Settings.model_fields}
+    try:
+        return Settings(**given, dev=args.command == "dev")
+    except ValidationError as e:
+        for error in e.errors():
+            print(f"graphport: {_problem(error, given)}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _check_roles(command: str, settings: Settings) -> None:
+    if command == "worker" and settings.redis_url is None:
         raise SystemExit(
             "graphport: a worker needs --redis-url: the API replicas that queue its runs "
             "follow their events and cancel them through Redis"
         )
-    if args.command == "worker" and args.max_concurrent_runs < 1:
+    if command == "worker" and settings.max_concurrent_runs < 1:
         raise SystemExit("graphport: a worker needs --max-concurrent-runs of at least 1")
-    if settings.redis_url is None and args.max_concurrent_runs < 1:
+    if command != "db" and settings.redis_url is None and settings.max_concurrent_runs < 1:
         print(
             "graphport: --max-concurrent-runs 0 without --redis-url: no process can execute "
             "runs (they stay pending); the rest of the API works",
             file=sys.stderr,
         )
-    if getattr(args, "api_key", None):
-        settings.api_key = args.api_key
-    return settings
-
-
-def _settings_from_env() -> Settings:
-    raw = json.loads(os.environ[_SETTINGS_ENV])
-    raw["config_path"] = Path(raw["config_path"])
-    return Settings(**raw)
 
 
 def reload_app() -> object:
     """App factory uvicorn calls in its reloading subprocess."""
+    from graphport.server import logs
     from graphport.server.app import create_app
 
-    return create_app(_settings_from_env())
-
-
-def _worker(settings: Settings) -> None:
-    from graphport.server import process
-
-    loaded = process.load(settings)
-    print(f"Graphport worker: graphs {', '.join(loaded.registry.graph_ids)}", flush=True)
-
-    async def work() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await process.run_worker(settings, loaded, stop)
-
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a uvicorn[standard] extra
-        asyncio.run(work())
-    else:
-        uvloop.run(work())
+    settings = Settings.model_validate_json(os.environ[_SETTINGS_ENV])
+    logs.configure(settings.log_level, settings.log_format)
+    return create_app(settings)
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
-    import uvicorn
+    args = parser().parse_args(argv)
+    settings = settings_from(args)
+    _check_roles(args.command, settings)
 
-    from graphport.server.app import create_app
+    from graphport.server import launch, logs
     from graphport.server.graphs import ConfigError, GraphLoadError
-    from graphport.server.runtime.backends import BackendUnavailable
+    from graphport.server.process import StartupError
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    settings = _settings(args)
+    logs.configure(settings.log_level, settings.log_format)
     try:
-        if args.command == "worker":
-            _worker(settings)
-            return
-        app = create_app(settings)
-    except (ConfigError, GraphLoadError, BackendUnavailable) as e:
+        if args.command == "db":
+            from graphport.server import dbcli
+
+            dbcli.run(args.db_command, settings)
+        elif args.command == "worker":
+            launch.run_worker(settings)
+        elif getattr(args, "reload", False):
+            os.environ[_SETTINGS_ENV] = settings.model_dump_json()
+            launch.serve_reloading(settings, "graphport.server.cli:reload_app")
+        else:
+            launch.serve_api(settings, dev=args.command == "dev")
+    except (ConfigError, GraphLoadError) as e:
         print(f"graphport: {e}", file=sys.stderr)
         raise SystemExit(2) from None
-    config_path = settings.config_path
-    port = pick_port(args.host, args.port)
-    url = f"http://{args.host}:{port}"
-    core_graphs = app.state.graph_ids
-    print(f"Graphport {url}")
-    if app.state.console_path:
-        print(f"  Console:   {url}{app.state.console_path}")
-    print(f"  API docs:  {url}/docs")
-    print(f"  Graphs:    {', '.join(core_graphs)}")
-    print(f"  Database:  {settings.database_url or settings.sqlite_path}")
-    if settings.redis_url:
-        print(f"  Redis:     {settings.redis_url}")
-    if getattr(args, "reload", False):
-        os.environ[_SETTINGS_ENV] = json.dumps(
-            {
-                "config_path": str(config_path),
-                "database": args.database,
-                "database_url": args.database_url,
-                "redis_url": args.redis_url,
-                "max_concurrent_runs": args.max_concurrent_runs,
-                "api_key": settings.api_key,
-                "console": settings.console,
-                "dev": True,
-            }
-        )
-        uvicorn.run(
-            "graphport.server.cli:reload_app",
-            factory=True,
-            host=args.host,
-            port=port,
-            reload=True,
-            reload_dirs=[str(config_path.parent)],
-            log_level=args.log_level,
-        )
-    else:
-        grace = settings.shutdown_grace_seconds
-        config = uvicorn.Config(
-            app,
-            host=args.host,
-            port=port,
-            log_level=args.log_level,
-            # Connections still open once the grace period is over (a wait whose run is
-            # still going) are closed; streams have ended on their own by then.
-            timeout_graceful_shutdown=max(1, int(grace)),
-        )
-        _serve_gracefully(config, app)
-
-
-def _serve_gracefully(config: uvicorn.Config, app: Any) -> None:
-    """uvicorn, telling the app the moment a stop signal arrives, not once every connection
-    has closed: open streams end (their clients reconnect elsewhere) and the worker stops
-    taking runs while uvicorn waits for connections (docs/architecture.md#processes)."""
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-            core = getattr(app.state, "core", None)
-            if core is not None:
-                core.shutdown.begin_threadsafe()
-            super().handle_exit(sig, frame)
-
-    Server(config).run()
-
+    except StartupError as e:
+        print(f"graphport: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 if __name__ == "__main__":
     main()

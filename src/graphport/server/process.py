@@ -1,16 +1,18 @@
 """What a server process opens at start and closes at exit, shared by the API app and by
 `graphport worker` (a process that only executes runs): the wiring of `Core`, and the
-runtime (broker, lease sweep, local worker) started on it."""
+runtime (broker, lease sweep, local worker) started on it. A service that cannot be opened
+stops start-up with a `StartupError` that says which, where (password hidden) and why."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from alembic.util.exc import CommandError
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from graphport.server import tracing
@@ -20,15 +22,64 @@ from graphport.server.graphs.persistence import serde_options, store_kwargs, thr
 from graphport.server.graphs.webhooks import load_webhooks
 from graphport.server.jobs.leases import LeaseSweeper
 from graphport.server.lifecycle import RunLifecycle
-from graphport.server.runtime.backends import open_backends
+from graphport.server.redact import redact_url
+from graphport.server.runtime.backends import BackendUnavailable, open_backends
 from graphport.server.runtime.shutdown import Shutdown
 from graphport.server.runtime.webhooks import WebhookSender
 from graphport.server.runtime.worker import Worker, WorkerDeps
 from graphport.server.settings import Settings
 from graphport.server.storage.database import open_database
 from graphport.server.storage.encryption import checkpoint_serde
+from graphport.server.storage.revisions import SchemaBehind
 
 logger = logging.getLogger("graphport")
+T = TypeVar("T")
+
+
+class StartupError(Exception):
+    """A service this process needs could not be opened; the message is for the operator."""
+
+
+def database_location(settings: Settings) -> str:
+    """Where the database is, fit to print."""
+    if settings.database_url:
+        return f"PostgreSQL at {redact_url(settings.database_url)}"
+    return f"SQLite at {settings.sqlite_path}"
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The first line of what the driver said (SQLAlchemy wraps it with a long epilogue)."""
+    inner = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(inner).splitlines() if line.strip()]
+    return lines[0] if lines else type(inner).__name__
+
+
+async def _open(
+    stack: contextlib.AsyncExitStack, what: str, opener: AbstractAsyncContextManager[T]
+) -> T:
+    """Enter `opener`, turning a failure into a `StartupError` about `what`."""
+    try:
+        return await stack.enter_async_context(opener)
+    except ImportError as e:
+        raise StartupError(
+            f"{what}: the {e.name or 'driver'} package is missing; install graphport[postgres]"
+        ) from e
+    except BackendUnavailable as e:
+        raise StartupError(str(e)) from e
+    except SchemaBehind as e:
+        raise StartupError(f"{what}: {e}") from e
+    except CommandError as e:
+        raise StartupError(f"{what}: migration failed: {e}") from e
+    except Exception as e:
+        logger.debug("opening %s failed", what, exc_info=True)
+        raise StartupError(f"{what}: {type(e).__name__}: {failure_reason(e)}") from e
+
+
+@contextlib.asynccontextmanager
+async def opening(what: str, opener: AbstractAsyncContextManager[T]) -> AsyncIterator[T]:
+    """`opener` entered as `_open` does, for a caller that opens just this."""
+    async with contextlib.AsyncExitStack() as stack:
+        yield await _open(stack, what, opener)
 
 
 @dataclass(frozen=True)
@@ -60,15 +111,17 @@ def load(settings: Settings) -> Loaded:
 async def open_core(settings: Settings, loaded: Loaded) -> AsyncIterator[Core]:
     """The database (migrated), the event/signal backends and the lifecycle, wired into
     one `Core`; nothing is started yet (see `running`)."""
-    async with (
-        open_database(
+    async with contextlib.AsyncExitStack() as stack:
+        database = open_database(
             sqlite_path=None if settings.database_url else settings.sqlite_path,
             postgres_url=settings.database_url,
             store_kwargs=loaded.store_options,
             serde=loaded.serde,
-        ) as db,
-        open_backends(settings) as backends,
-    ):
+            migrate=settings.migrate,
+        )
+        db = await _open(stack, database_location(settings), database)
+        redis = f"Redis at {redact_url(settings.redis_url)}" if settings.redis_url else "events"
+        backends = await _open(stack, redis, open_backends(settings))
         lifecycle = RunLifecycle(db, lease_seconds=settings.lease_seconds)
         worker = None
         if settings.max_concurrent_runs > 0:
@@ -128,12 +181,3 @@ async def running(core: Core) -> AsyncIterator[None]:
             grace = core.shutdown.remaining(core.settings.shutdown_grace_seconds)
             await core.worker.stop(grace=grace)
         await core.broker.stop()
-
-
-async def run_worker(settings: Settings, loaded: Loaded, stop: asyncio.Event) -> None:
-    """Execute runs from the shared queue until `stop` is set; runs cut short go back to
-    the queue for another worker."""
-    async with open_core(settings, loaded) as core, running(core):
-        assert core.worker is not None  # the CLI refuses max_concurrent_runs < 1
-        logger.info("worker %s ready", core.worker.owner)
-        await stop.wait()

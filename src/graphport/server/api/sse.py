@@ -12,7 +12,7 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from graphport.server import serde
+from graphport.server import metrics, serde
 from graphport.server.runtime.broker import Event
 from graphport.server.runtime.shutdown import Shutdown
 
@@ -89,6 +89,7 @@ async def _sse_body(
     # Ended by a shutdown counts as finished: the client reconnects elsewhere, so a
     # cancel-on-disconnect policy must not cancel its run.
     finished = False
+    metrics.OPEN_STREAMS.inc()
     try:
         async for ev in _with_ticks(events, heartbeat, stop):
             yield HEARTBEAT if ev is None else frame(ev)
@@ -98,6 +99,7 @@ async def _sse_body(
         yield frame(err)
         finished = True
     finally:
+        metrics.OPEN_STREAMS.dec()
         if on_close is not None:
             await asyncio.shield(on_close(finished))
 

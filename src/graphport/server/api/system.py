@@ -1,4 +1,4 @@
-"""Health and server information (docs/api.md#system-routes)."""
+"""Server information (docs/api.md#system-routes); health and metrics are in `monitoring`."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import functools
 from importlib import metadata
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import text
 
 from graphport.server.api import deps
-from graphport.server.api.params import truthy
 from graphport.server.api.responses import JSON
 from graphport.server.core import Core
 from graphport.server.graphs import LangGraphConfig
@@ -18,18 +16,6 @@ from graphport.server.graphs.persistence import thread_ttl_policy
 router = APIRouter(tags=["system"])
 # Installed versions don't change while the server runs; reading package metadata does I/O.
 version = functools.cache(metadata.version)
-
-
-@router.get("/ok")
-async def ok(check_db: str | None = None, core: Core = Depends(deps.core)) -> JSON:
-    if not truthy(check_db):
-        return JSON({"ok": True, "services": {"database": "skipped"}})
-    try:
-        async with core.db.read() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception:
-        return JSON({"ok": False, "services": {"database": "unhealthy"}}, status_code=500)
-    return JSON({"ok": True, "services": {"database": "healthy"}})
 
 
 def flags(config: LangGraphConfig) -> dict[str, bool]:

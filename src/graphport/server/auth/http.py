@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from graphport.server.auth.backend import ServerAuth, load_backend, load_object
 from graphport.server.auth.middleware import (
     INTERNAL_KEY,
+    PUBLIC_PATHS,
     AuthMiddleware,
     HeaderPolicy,
     route_path,
@@ -218,8 +219,14 @@ def install(app: FastAPI, settings: Settings, config: LangGraphConfig) -> Server
         raise ConfigError(f"{config.path}: 'http.mount_prefix' must start with '/'")
 
     # Added innermost first: auth -> custom app -> edge -> CORS.
+    public = PUBLIC_PATHS if settings.metrics_public else PUBLIC_PATHS - {"/metrics"}
     app.add_middleware(
-        AuthMiddleware, auth=server_auth, headers=policy, routes_app=app, disabled=disabled
+        AuthMiddleware,
+        auth=server_auth,
+        headers=policy,
+        routes_app=app,
+        disabled=disabled,
+        public=public,
     )
     if http.get("app"):
         user_app = _load_user_app(config, http["app"])

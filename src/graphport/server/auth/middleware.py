@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from graphport.server.auth import routes as registry
 from graphport.server.auth.backend import AuthRejected, ServerAuth
 from graphport.server.auth.routes import route_family
+from graphport.server.logs import REQUEST_ID
 from graphport.server.services.caller import Caller
 
 CALLER_KEY = "graphport.caller"
@@ -169,7 +170,8 @@ class AuthMiddleware:
 
     `routes_app` is the app whose routes are matched against the route registry; with
     `check_registry` (our own app under custom auth) a route missing from the registry is
-    refused with 403 rather than served without authorization.
+    refused with 403 rather than served without authorization. `public` are the paths
+    served without authentication (`/metrics` leaves them when it is to be protected).
     """
 
     def __init__(
@@ -181,6 +183,7 @@ class AuthMiddleware:
         routes_app: Any = None,
         check_registry: bool = True,
         disabled: Iterable[str] = (),
+        public: frozenset[str] = PUBLIC_PATHS,
     ) -> None:
         self.app = app
         self.auth = auth
@@ -188,6 +191,7 @@ class AuthMiddleware:
         self.table = RouteTable(routes_app)
         self.check_registry = check_registry
         self.disabled = frozenset(disabled)
+        self.public = public
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -200,9 +204,9 @@ class AuthMiddleware:
             return
         configurable = self.headers.extract(scope.get("headers") or [])
         if path.startswith(("/runs", "/threads", "/a2a/")):
-            request_id = configurable.get("x-request-id") or str(uuid.uuid4())
+            request_id = configurable.get("x-request-id") or REQUEST_ID.get() or str(uuid.uuid4())
             configurable["langgraph_request_id"] = request_id
-        public = (template or path) in PUBLIC_PATHS
+        public = (template or path) in self.public
         caller: Caller
         if public or scope.get(INTERNAL_KEY):
             caller = Caller(configurable_headers=configurable)

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from graphport.server.redact import redact_url
 from graphport.server.runtime.broker import Broker
 from graphport.server.runtime.control import Control, LocalControl
 from graphport.server.runtime.memory_broker import MemoryBroker
@@ -58,7 +59,8 @@ async def open_backends(settings: Settings) -> AsyncIterator[Backends]:
         try:
             await redis.ping()
         except RedisError as e:
-            raise BackendUnavailable(f"Redis unreachable at {settings.redis_url}: {e}") from e
+            where = redact_url(settings.redis_url)
+            raise BackendUnavailable(f"Redis unreachable at {where}: {e}") from e
         signals = RedisSignals(redis, settings.redis_prefix)
         await signals.start()
         try:

@@ -109,5 +109,8 @@ class Broker(ABC):
     async def start(self) -> None:  # noqa: B027 - optional hook
         pass
 
+    async def ping(self) -> None:  # noqa: B027 - an in-process broker is always up
+        """Raise when the transport is unreachable (health checks)."""
+
     async def stop(self) -> None:  # noqa: B027 - optional hook
         pass

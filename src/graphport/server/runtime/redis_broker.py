@@ -173,6 +173,9 @@ class RedisBroker(Broker):
         with _reachable():
             return bool(await self._redis.exists(self._run_key(run_id)))
 
+    async def ping(self) -> None:
+        await self._redis.ping()
+
     async def _follow(
         self, key: str, after: tuple[int, int] | None, stop_at_done: bool
     ) -> AsyncIterator[Event]:

@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
-from graphport.server import serde, tracing
+from graphport.server import logs, metrics, serde, tracing
 from graphport.server.graphs import GraphRegistry
 from graphport.server.lifecycle import Ended, RunLifecycle
 from graphport.server.runtime import executor
@@ -286,9 +286,9 @@ class Worker:
             # anything that waited for this worker's free slot.
             if was_full or status == "retry" or (ended is not None and ended.queued_behind):
                 await self.deps.wakeup.notify()
-            logger.info(
-                "run %s %s in %.1f ms", run_id, status, (time.monotonic() - started) * 1000
-            )
+            ms = (time.monotonic() - started) * 1000
+            fields = logs.run_fields(run, status, ms)
+            logger.info("run %s %s in %.1f ms", run_id, status, ms, extra=fields)
 
     async def _durably(self, what: str, write: Callable[[], Awaitable[T]]) -> T | None:
         """A lifecycle write retried while the database is unreachable, for about a lease:
@@ -407,6 +407,7 @@ class Worker:
         if ended is None:
             logger.warning("Run %s: its end is not recorded by this worker", run_id)
             return None
+        metrics.run_finished(run, status)
         if temporary and executor.uses_checkpointer(kwargs):
             await checkpoints.delete_thread(deps.db.checkpointer, thread_id)
         await self._end_stream(events, ended.epitaph)

@@ -17,7 +17,7 @@ import orjson
 import uuid_utils.compat as uuid7
 
 from graphport.auth.types import Action
-from graphport.server import tracing
+from graphport.server import metrics, tracing
 from graphport.server.core import Core
 from graphport.server.errors import BadRequest, Conflict, NotFound, Unprocessable
 from graphport.server.lifecycle import Draft, ThreadAppeared
@@ -224,6 +224,7 @@ async def create_run(
             logger.warning("Run %s: could not stop the runs it supersedes: %s", run_id, e)
     if not created.claimed:
         await core.wakeup.notify()
+    metrics.run_created()
     return public_run(created.run)
 
 

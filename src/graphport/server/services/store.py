@@ -11,6 +11,7 @@ from typing import Any
 
 from langgraph.store.base import NOT_PROVIDED, InvalidNamespaceError, Item
 
+from graphport.server import metrics
 from graphport.server.core import Core
 from graphport.server.errors import BadRequest, Unprocessable
 from graphport.server.graphs.persistence import whole_minutes
@@ -64,6 +65,7 @@ async def put(core: Core, caller: Caller, body: dict[str, Any]) -> None:
         "ttl": body.get("ttl"),
     }
     await caller.authorize("store", "put", value)
+    metrics.store_operation("put")
     ttl = value["ttl"]
     if ttl is None and "ttl" not in body:
         ttl = NOT_PROVIDED
@@ -86,6 +88,7 @@ async def get(
 ) -> dict[str, Any] | None:
     value: dict[str, Any] = {"namespace": check_namespace(namespace), "key": key}
     await caller.authorize("store", "get", value)
+    metrics.store_operation("get")
     item = await core.db.store.aget(
         check_namespace(value["namespace"]), value["key"], refresh_ttl=refresh_ttl
     )
@@ -95,6 +98,7 @@ async def get(
 async def delete(core: Core, caller: Caller, namespace: Sequence[str], key: str) -> None:
     value: dict[str, Any] = {"namespace": check_namespace(namespace), "key": key}
     await caller.authorize("store", "delete", value)
+    metrics.store_operation("delete")
     await core.db.store.adelete(check_namespace(value["namespace"]), value["key"])
 
 
@@ -131,6 +135,7 @@ async def search(core: Core, caller: Caller, body: dict[str, Any]) -> list[dict[
         "query": body.get("query"),
     }
     auth = await caller.authorize("store", "search", value)
+    metrics.store_operation("search")
     flt = and_filters(value["filter"], auth)
     if flt is None and (value["filter"] or auth):
         return []
@@ -158,6 +163,7 @@ async def list_namespaces(core: Core, caller: Caller, body: dict[str, Any]) -> l
         "offset": body["offset"],
     }
     await caller.authorize("store", "list_namespaces", value)
+    metrics.store_operation("list_namespaces")
     namespaces = await core.db.store.alist_namespaces(
         prefix=value["namespace"],
         suffix=value["suffix"],

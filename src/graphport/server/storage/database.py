@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from graphport.server.storage import revisions
 from graphport.server.storage.columns import json_dumps
 from graphport.server.storage.common import Conn
 from graphport.server.storage.encrypted_store import EncryptedStore, opening_index
@@ -252,9 +253,11 @@ async def open_database(
     postgres_url: str | None = None,
     store_kwargs: dict[str, Any] | None = None,
     serde: SerializerProtocol | None = None,
+    migrate: bool = True,
 ) -> AsyncIterator[Database]:
-    """Open, migrate and yield the database; `:memory:` uses a throw-away file. `serde` is
-    the checkpointer's serializer; an encrypted one encrypts store values too."""
+    """Open, migrate (or, without `migrate`, insist it was) and yield the database;
+    `:memory:` uses a throw-away file. `serde` is the checkpointer's serializer; an
+    encrypted one encrypts store values too."""
     store_kwargs = store_kwargs or {}
     encrypted = serde if isinstance(serde, EncryptedSerializer) else None
     if encrypted and "index" in store_kwargs:
@@ -288,7 +291,7 @@ async def open_database(
         backends = _sqlite_backends(sqlite_path, store_kwargs, serde, write_lock)
         url = sqlite_path
     try:
-        await _migrate(engine)
+        await (_migrate(engine) if migrate else revisions.require_head(engine))
         async with backends as (checkpointer, store):
             if encrypted:
                 fields = store_kwargs.get("index", {}).get("fields")

@@ -144,3 +144,17 @@ async def renew_leases(
 async def expired_leases(conn: Conn, now: datetime) -> list[Run]:
     q = select(runs).where(runs.c.status == "running", runs.c.lease_expires_at < now)
     return _runs((await conn.execute(q)).all())
+
+
+async def inflight_counts(conn: Conn, owner: str | None) -> tuple[dict[str, int], int]:
+    """(runs per in-flight status across every process, running runs leased to `owner`);
+    metrics read it at scrape time, so any replica reports the whole queue."""
+    owned = func.count().filter(runs.c.lease_owner == owner)
+    q = select(runs.c.status, func.count(), owned).where(runs.c.status.in_(INFLIGHT))
+    by_status: dict[str, int] = dict.fromkeys(INFLIGHT, 0)
+    mine = 0
+    rows = (await conn.execute(q.group_by(runs.c.status))).all()
+    for status, count, of_owner in cast(list[tuple[str, int, int]], rows):
+        by_status[status] = count
+        mine += of_owner if status == "running" else 0
+    return by_status, mine
