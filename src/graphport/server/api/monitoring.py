@@ -21,6 +21,8 @@ from graphport.server.storage import runs as run_store
 router = APIRouter(tags=["system"])
 logger = logging.getLogger("graphport.health")
 CHECK_TIMEOUT_SECONDS = 5.0
+_PROMETHEUS = "Prometheus text exposition format"
+_AS_JSON = 'With ?format=json: {name: [{"labels": {...}, "value": v}]}'
 
 
 async def _database(core: Core) -> None:
@@ -53,7 +55,14 @@ async def ok(check_db: str | None = None, core: Core = Depends(deps.core)) -> JS
 @router.get(
     "/metrics",
     response_class=PlainTextResponse,
-    responses={200: {"content": {"application/json": {}}}},
+    responses={
+        200: {
+            "content": {
+                "text/plain": {"schema": {"type": "string", "description": _PROMETHEUS}},
+                "application/json": {"schema": {"type": "object", "description": _AS_JSON}},
+            }
+        }
+    },
 )
 async def metrics_(format: str | None = None, core: Core = Depends(deps.core)) -> Response:
     """Prometheus text (or `?format=json`); queue sizes read from the database now."""
