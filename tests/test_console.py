@@ -114,7 +114,12 @@ def open_graph(page: Page, graph: str) -> None:
 
 
 def run_json(page: Page, value: str) -> None:
-    page.get_by_test_id("input-json").fill(value)
+    box = page.get_by_test_id("input-json")
+    # As a user would: once the page has loaded what it shows (the skeleton from the
+    # graph's input schema among it), so nothing re-renders the box while it is typed in.
+    page.wait_for_load_state("networkidle")
+    box.fill(value)
+    expect(box).to_have_value(value)
     page.get_by_role("button", name="Run", exact=True).click()
 
 
