@@ -10,7 +10,6 @@ Ticks missed while no scheduler ran fire once, and the next one is counted from 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Any
 
 from graphport.server.auth import ServerAuth
 from graphport.server.core import Core
+from graphport.server.jobs.periodic import Periodic
 from graphport.server.serde import utcnow
 from graphport.server.services import crons as cron_service
 from graphport.server.services import runs as run_service
@@ -50,22 +50,12 @@ def creator(cron: Cron, auth: ServerAuth | None = None) -> Caller:
     return Caller(user=CronCreator(cron["user_id"]))
 
 
-class Scheduler:
+class Scheduler(Periodic):
+    task_name = "graphport-cron-scheduler"
+
     def __init__(self, core: Core, auth: ServerAuth | None = None) -> None:
         self.core = core
         self.auth = auth
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="graphport-cron-scheduler")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _loop(self) -> None:
         while True:

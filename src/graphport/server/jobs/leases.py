@@ -5,9 +5,9 @@ the lifecycle's compare-and-set lets any number of them race safely."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
+from graphport.server.jobs.periodic import Periodic
 from graphport.server.lifecycle import RunLifecycle
 from graphport.server.runtime.broker import Broker
 from graphport.server.runtime.wakeup import Wakeup
@@ -15,7 +15,9 @@ from graphport.server.runtime.wakeup import Wakeup
 logger = logging.getLogger("graphport.leases")
 
 
-class LeaseSweeper:
+class LeaseSweeper(Periodic):
+    task_name = "graphport-leases"
+
     def __init__(
         self, lifecycle: RunLifecycle, broker: Broker, wakeup: Wakeup, *, interval: float
     ) -> None:
@@ -23,24 +25,12 @@ class LeaseSweeper:
         self.broker = broker
         self.wakeup = wakeup
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
 
     async def sweep(self) -> None:
         """Requeue lapsed runs and end the streams of those that failed for good."""
         for ended in await self.lifecycle.requeue_lapsed():
             await self.broker.end_run(ended.run["run_id"], ended.run["thread_id"])
         await self.wakeup.notify()
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="graphport-leases")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _loop(self) -> None:
         while True:
