@@ -4,8 +4,8 @@ Changes to this file need a new Alembic revision in `migrations/versions/`.
 
 What users send is `SealedJSON` (encrypted at rest when a key is set: run inputs and
 configuration, a thread's cached state and error, cron payloads, assistants' configuration
-and context); what finds rows stays plain (ids, graph ids, names and descriptions, metadata,
-statuses and times)."""
+and context; the same DDL as `JSONType`); what finds rows stays plain (ids, graph ids, names
+and descriptions, metadata, statuses and times)."""
 
 from __future__ import annotations
 
