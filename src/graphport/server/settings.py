@@ -122,10 +122,11 @@ class Settings(BaseSettings):
         "127.0.0.1", "comma-separated proxy addresses trusted with --proxy-headers ('*': all)", API
     )
     api_key: str | None = _opt(None, "require this key in the x-api-key header", API)
-    # Encryption at rest of checkpoints and store values.
+    # Encryption at rest of checkpoints, store values and our tables' user content.
     aes_key: str | None = _opt(
         None,
-        "encrypt checkpoints and store values with this AES key (16, 24 or 32 bytes)",
+        "encrypt checkpoints, store values and what users send in Graphport's tables with"
+        " this AES key (16, 24 or 32 bytes)",
         ALL,
         env="GRAPHPORT_AES_KEY",
         alias="LANGGRAPH_AES_KEY",

@@ -51,12 +51,16 @@ async def search_page(
 ) -> tuple[list[dict[str, Any]], bool]:
     """A page of rows ordered by `sort_by` (the primary key breaks ties), and whether
     another page follows (one extra row is fetched to know)."""
+    q = select(table).where(where).order_by(*ordering(table, sort_by, sort_order))
+    rows = rows_dicts((await conn.execute(q.limit(limit + 1).offset(offset))).all())
+    return rows[:limit], len(rows) > limit
+
+
+def ordering(table: Table, sort_by: str, sort_order: str) -> tuple[Any, Any]:
+    """ORDER BY `sort_by`, the primary key breaking ties."""
     col = table.c[sort_by]
     (tie,) = table.primary_key.columns
-    order = (col.asc(), tie.asc()) if sort_order == "asc" else (col.desc(), tie.desc())
-    q = select(table).where(where).order_by(*order).limit(limit + 1).offset(offset)
-    rows = rows_dicts((await conn.execute(q)).all())
-    return rows[:limit], len(rows) > limit
+    return (col.asc(), tie.asc()) if sort_order == "asc" else (col.desc(), tie.desc())
 
 
 async def count_where(conn: Conn, table: Table, where: Any) -> int:

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from graphport.server.storage import revisions
-from graphport.server.storage.columns import json_dumps
+from graphport.server.storage.columns import json_dumps, seal_with
 from graphport.server.storage.common import Conn
 from graphport.server.storage.encrypted_store import EncryptedStore, opening_index
 from graphport.server.storage.threaded import Body, ThreadedEngine
@@ -257,7 +257,7 @@ async def open_database(
 ) -> AsyncIterator[Database]:
     """Open, migrate (or, without `migrate`, insist it was) and yield the database;
     `:memory:` uses a throw-away file. `serde` is the checkpointer's serializer; an
-    encrypted one encrypts store values too."""
+    encrypted one encrypts store values and our `SealedJSON` columns too."""
     store_kwargs = store_kwargs or {}
     encrypted = serde if isinstance(serde, EncryptedSerializer) else None
     if encrypted and "index" in store_kwargs:
@@ -290,6 +290,9 @@ async def open_database(
         write_lock = asyncio.Lock()
         backends = _sqlite_backends(sqlite_path, store_kwargs, serde, write_lock)
         url = sqlite_path
+    if encrypted:
+        # Our own columns of user content, with the same cipher (and previous key).
+        seal_with(engine.dialect, encrypted.cipher)
     try:
         await (_migrate(engine) if migrate else revisions.require_head(engine))
         async with backends as (checkpointer, store):

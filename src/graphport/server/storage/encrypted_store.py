@@ -32,7 +32,8 @@ from langgraph.store.base import (
 )
 from langgraph.store.base.embed import ensure_embeddings, get_text_at_path
 
-SEALED = "__graphport_aes__"
+from graphport.server.storage.encryption import SEALED
+
 TEXTS = "__graphport_aes_texts__"
 _TEXT_PREFIX = "graphport-aes:"
 _PAGE = 200

@@ -17,6 +17,9 @@ from graphport.server.graphs.config import ConfigError
 
 KEY_VARIABLE = "GRAPHPORT_AES_KEY"
 PREVIOUS_KEY_VARIABLE = "GRAPHPORT_AES_KEY_PREVIOUS"
+# The key of the one-entry JSON object that stands for a sealed value, in store items and in
+# Graphport's own columns: `{SEALED: [cipher name or serializer type, base64 ciphertext]}`.
+SEALED = "__graphport_aes__"
 _KEY_SIZES = (16, 24, 32)
 
 

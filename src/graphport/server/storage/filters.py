@@ -1,6 +1,7 @@
 """JSON filters compiled into SQL for both dialects: metadata/values containment (search
 bodies) and the auth filter language (exact, $eq, $contains, $or, $and). Filtering happens
-in the database, never by loading rows and checking them in Python."""
+in the database, never by loading rows and checking them in Python, except on encrypted
+columns, which SQL cannot read (`json_contains`)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,23 @@ def contains(col: Any, dialect: str, obj: dict[str, Any] | None) -> ColumnElemen
     if dialect == "postgresql":
         return col.op("@>")(func.cast(literal(json_dumps(obj)), JSONB))
     return _sqlite_contains(col, obj)
+
+
+def json_contains(doc: Any, want: Any) -> bool:
+    """`doc @> want` on decoded JSON, as `contains` decides it in SQL: objects contain
+    sub-objects, arrays contain every listed element (in any order), scalars are equal with
+    their JSON type (`true` is not `1`, `1` is `1.0`)."""
+    if isinstance(want, dict):
+        return isinstance(doc, dict) and all(
+            key in doc and json_contains(doc[key], value) for key, value in want.items()
+        )
+    if isinstance(want, list):
+        return isinstance(doc, list) and all(any(json_contains(d, w) for d in doc) for w in want)
+    if want is None or isinstance(want, bool):
+        return doc is want
+    if isinstance(want, (int, float)):
+        return isinstance(doc, (int, float)) and not isinstance(doc, bool) and doc == want
+    return isinstance(doc, str) and doc == want
 
 
 def _list_contains(col: Any, dialect: str, key: str, value: Any) -> ColumnElement[bool]:

@@ -1,6 +1,11 @@
 """The tables Graphport owns. Checkpoints and store items belong to the langgraph packages.
 
-Changes to this file need a new Alembic revision in `migrations/versions/`."""
+Changes to this file need a new Alembic revision in `migrations/versions/`.
+
+What users send is `SealedJSON` (encrypted at rest when a key is set: run inputs and
+configuration, a thread's cached state and error, cron payloads, assistants' configuration
+and context; the same DDL as `JSONType`); what finds rows stays plain (ids, graph ids, names
+and descriptions, metadata, statuses and times)."""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from sqlalchemy import (
     text,
 )
 
-from graphport.server.storage.columns import Id, JSONType, UTCDateTime
+from graphport.server.storage.columns import Id, JSONType, SealedJSON, UTCDateTime
 
 metadata = MetaData()
 
@@ -27,8 +32,8 @@ assistants = Table(
     metadata,
     Column("assistant_id", Id(), primary_key=True),
     Column("graph_id", String(255), nullable=False),
-    Column("config", JSONType, nullable=False),
-    Column("context", JSONType, nullable=False),
+    Column("config", SealedJSON, nullable=False),
+    Column("context", SealedJSON, nullable=False),
     Column("metadata", JSONType, nullable=False),
     Column("name", String(255), nullable=False),
     Column("description", Text, nullable=True),
@@ -50,8 +55,8 @@ assistant_versions = Table(
     ),
     Column("version", Integer, primary_key=True),
     Column("graph_id", String(255), nullable=False),
-    Column("config", JSONType, nullable=False),
-    Column("context", JSONType, nullable=False),
+    Column("config", SealedJSON, nullable=False),
+    Column("context", SealedJSON, nullable=False),
     Column("metadata", JSONType, nullable=False),
     Column("name", String(255), nullable=False),
     Column("description", Text, nullable=True),
@@ -66,11 +71,11 @@ threads = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("state_updated_at", UTCDateTime, nullable=False),
     Column("metadata", JSONType, nullable=False),
-    Column("config", JSONType, nullable=False),
+    Column("config", SealedJSON, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("values", JSONType, nullable=True),
-    Column("interrupts", JSONType, nullable=False),
-    Column("error", JSONType, nullable=True),
+    Column("values", SealedJSON, nullable=True),
+    Column("interrupts", SealedJSON, nullable=False),
+    Column("error", SealedJSON, nullable=True),
     Column("ttl_strategy", String(16), nullable=True),
     Column("ttl_minutes", Float, nullable=True),
     Column("expires_at", UTCDateTime, nullable=True),
@@ -104,7 +109,7 @@ runs = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("status", String(16), nullable=False),
     Column("metadata", JSONType, nullable=False),
-    Column("kwargs", JSONType, nullable=False),
+    Column("kwargs", SealedJSON, nullable=False),
     Column("multitask_strategy", String(16), nullable=False),
     Column("attempt", Integer, nullable=False, server_default="0"),
     Column("cancel_reason", Text, nullable=True),
@@ -143,7 +148,7 @@ crons = Table(
     Column("timezone", String(64), nullable=True),
     Column("end_time", UTCDateTime, nullable=True),
     Column("next_run_date", UTCDateTime, nullable=True),
-    Column("payload", JSONType, nullable=False),
+    Column("payload", SealedJSON, nullable=False),
     Column("metadata", JSONType, nullable=False),
     Column("on_run_completed", String(16), nullable=True),
     Column("enabled", Boolean, nullable=False),

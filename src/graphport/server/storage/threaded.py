@@ -137,6 +137,7 @@ class ThreadedEngine:
         self, engine: Engine, readers: int, *, read_slots: int, slot_timeout: float = 30.0
     ) -> None:
         self.engine = engine
+        self.dialect: Dialect = engine.dialect
         self._read_slots = asyncio.Semaphore(read_slots)
         self._slot_timeout = slot_timeout
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="graphport-db-write")

@@ -1,26 +1,38 @@
 """SQL for threads (our row: metadata, status, cached values/interrupts; checkpoints live
-in the langgraph checkpointer tables)."""
+in the langgraph checkpointer tables).
+
+With encryption at rest SQL cannot see into `values`: a search or count by values reads the
+threads the other filters select, in order, and matches their decrypted values here
+(`json_contains`, the same containment), reading at most `VALUES_SCAN_LIMIT` threads."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, delete, literal, select
+from sqlalchemy import and_, bindparam, delete, literal, select, tuple_
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import JSONB
 
-from graphport.server.storage.columns import json_dumps
+from graphport.server.storage.columns import json_dumps, sealing
 from graphport.server.storage.common import (
     Conn,
     count_where,
+    ordering,
     row_dict,
     rows_dicts,
     search_page,
     update_by_key,
 )
-from graphport.server.storage.filters import auth_filter, contains
+from graphport.server.storage.filters import InvalidFilter, auth_filter, contains, json_contains
 from graphport.server.storage.records import Thread
 from graphport.server.storage.schema import threads
+
+# Encrypted values searches: the threads one request may read (decrypting a value costs
+# 0.1-0.3 ms: langgraph's cipher, pycryptodome's EAX mode, sets up per value), and per query
+# (on PostgreSQL rows are decrypted on the event loop: a page holds it for ~10-30 ms).
+VALUES_SCAN_LIMIT = 5_000
+_SCAN_PAGE = 100
 
 
 def _where(
@@ -103,12 +115,17 @@ async def search(
     offset: int,
     sort_by: str,
     sort_order: str,
+    values: dict[str, Any] | None = None,
     **where: Any,
 ) -> tuple[list[dict[str, Any]], bool]:
+    if values and sealing(conn.dialect):
+        wanted = offset + limit + 1
+        ids = await _ids_by_sealed_values(conn, where, values, sort_by, sort_order, wanted)
+        return await _in_order(conn, ids[offset : offset + limit]), len(ids) > offset + limit
     return await search_page(
         conn,
         threads,
-        _where(conn, **where),
+        _where(conn, values=values, **where),
         sort_by=sort_by,
         sort_order=sort_order,
         limit=limit,
@@ -116,8 +133,59 @@ async def search(
     )
 
 
-async def count(conn: Conn, **where: Any) -> int:
-    return await count_where(conn, threads, _where(conn, **where))
+async def count(conn: Conn, *, values: dict[str, Any] | None = None, **where: Any) -> int:
+    if values and sealing(conn.dialect):
+        return len(await _ids_by_sealed_values(conn, where, values, "thread_id", "asc", None))
+    return await count_where(conn, threads, _where(conn, values=values, **where))
+
+
+async def _ids_by_sealed_values(
+    conn: Conn,
+    where: dict[str, Any],
+    values: dict[str, Any],
+    sort_by: str,
+    sort_order: str,
+    wanted: int | None,
+) -> list[str]:
+    """The ids of the first `wanted` threads (all, for None) in the search's order that
+    pass the other filters and whose decrypted values contain `values`. Pages are taken
+    after the last row read (keyset), so threads created meanwhile shift nothing."""
+    col = threads.c[sort_by]
+    key = tuple_(col, threads.c.thread_id)
+    last = tuple_(bindparam("last", type_=col.type), bindparam("last_id"))
+    after = key > last if sort_order == "asc" else key < last
+    q = (
+        select(col, threads.c.thread_id, threads.c["values"])
+        .where(_where(conn, **where))
+        .order_by(*ordering(threads, sort_by, sort_order))
+        .limit(_SCAN_PAGE + 1)  # one more: whether another page follows
+    )
+    found: list[str] = []
+    read = 0
+    rows: Sequence[Any] = (await conn.execute(q)).all()  # (sort key, thread id, values)
+    while True:
+        page = rows[:_SCAN_PAGE]
+        found += [thread_id for _, thread_id, doc in page if json_contains(doc, values)]
+        read += len(page)
+        if len(rows) <= _SCAN_PAGE or (wanted is not None and len(found) >= wanted):
+            return found if wanted is None else found[:wanted]
+        if read >= VALUES_SCAN_LIMIT:
+            raise InvalidFilter(
+                f"With encryption at rest, a search by values reads at most"
+                f" {VALUES_SCAN_LIMIT} threads (the database cannot see encrypted values),"
+                " and this one needs more: narrow it with metadata, status or ids"
+            )
+        params = {"last": page[-1][0], "last_id": page[-1][1]}
+        rows = (await conn.execute(q.where(after), params)).all()
+
+
+async def _in_order(conn: Conn, ids: list[str]) -> list[dict[str, Any]]:
+    """The rows of these threads, in the order of `ids`."""
+    if not ids:
+        return []
+    q = select(threads).where(threads.c.thread_id.in_(ids))
+    by_id = {row["thread_id"]: row for row in rows_dicts((await conn.execute(q)).all())}
+    return [by_id[thread_id] for thread_id in ids if thread_id in by_id]
 
 
 async def ids_matching(conn: Conn, ids: list[str], flt: dict[str, Any] | None = None) -> list[str]:
