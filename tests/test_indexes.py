@@ -130,3 +130,27 @@ async def test_hot_reads_use_indexes(db: Database, name: str) -> None:
     (plan,) = await plans_of(db, HOT_READS[name])
     print(plan)
     assert full_scans(plan) == [], plan
+
+
+# A filtered store search as langgraph's store sends it (langgraph/store/{sqlite,postgres}/
+# base.py, non-vector branch): the namespace prefix, a value filter, newest first.
+STORE_SEARCH = {
+    "sqlite": "SELECT prefix, key, value FROM store WHERE prefix LIKE 'users%'"
+    " AND json_extract(value, '$.kind') = 3 ORDER BY updated_at DESC LIMIT 10 OFFSET 0",
+    "postgresql": "SELECT prefix, key, value FROM store WHERE prefix LIKE 'users%'"
+    " AND value->'kind' = '3'::jsonb ORDER BY updated_at DESC LIMIT 10 OFFSET 0",
+}
+
+
+async def test_a_filtered_store_search_walks_the_order_index(db: Database) -> None:
+    """Without our index on the store's `updated_at` every item under the prefix is read
+    and sorted to return the newest ten (docs/capacity.md)."""
+    prefix = "EXPLAIN QUERY PLAN " if db.dialect == "sqlite" else "EXPLAIN "
+    async with db.begin() as conn:
+        if db.dialect == "postgresql":
+            await conn.execute(text("SET LOCAL enable_seqscan = off"))
+            await conn.execute(text("SET LOCAL enable_sort = off"))
+        rows = (await conn.execute(text(prefix + STORE_SEARCH[db.dialect]))).all()
+    plan = "\n".join(str(r[-1]) for r in rows)
+    assert "graphport_store_updated_at" in plan, plan
+    assert "TEMP B-TREE FOR ORDER BY" not in plan and " Sort " not in plan, plan

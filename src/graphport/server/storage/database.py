@@ -39,6 +39,11 @@ SQLITE_READER_THREADS = 2
 SQLITE_READ_SLOTS = 64
 # How long a read waits for one of them before the request gets a 503.
 SQLITE_SLOT_TIMEOUT = 30.0
+# langgraph's store searches `ORDER BY updated_at DESC LIMIT n` and indexes only the
+# namespace: without this a filtered search sorted every item under the prefix (23x slower
+# at 100k items, bench/scale_bench.py). Either engine's planner picks it or the prefix's.
+STORE_ORDER_INDEX = "graphport_store_updated_at"
+_STORE_ORDER = "ON store (updated_at)"
 
 
 @dataclass
@@ -178,6 +183,7 @@ async def _sqlite_backends(
         store = AsyncSqliteStore(store_conn, **store_kwargs)
         store.lock = write_lock
         await store.setup()
+        await store_conn.execute(f"CREATE INDEX IF NOT EXISTS {STORE_ORDER_INDEX} {_STORE_ORDER}")
         try:
             yield saver, store
         finally:
@@ -222,12 +228,21 @@ async def _postgres_backends(
         await saver.setup()
         store = AsyncPostgresStore(pool, **store_kwargs)
         await store.setup()
+        await _index_store_order(pool)
         try:
             yield saver, store
         finally:
             await _close_store(store)
     finally:
         await pool.close()
+
+
+async def _index_store_order(pool: Any) -> None:
+    """Our index on the store's table (created by langgraph's `setup`, so after it). Replicas
+    starting together take turns; the build blocks the store's writes once, at upgrade."""
+    async with pool.connection() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(7274061503)")
+        await conn.execute(f"CREATE INDEX IF NOT EXISTS {STORE_ORDER_INDEX} {_STORE_ORDER}")
 
 
 async def _close_store(store: BaseStore) -> None:
