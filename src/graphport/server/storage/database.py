@@ -40,8 +40,10 @@ SQLITE_READ_SLOTS = 64
 # How long a read waits for one of them before the request gets a 503.
 SQLITE_SLOT_TIMEOUT = 30.0
 # langgraph's store searches `ORDER BY updated_at DESC LIMIT n` and indexes only the
-# namespace: without this a filtered search sorted every item under the prefix (23x slower
-# at 100k items, bench/scale_bench.py). Either engine's planner picks it or the prefix's.
+# namespace: without this a filtered search on PostgreSQL sorted every item under the prefix
+# (10x slower at 100k items, bench/scale_bench.py); the planner picks it or the prefix's.
+# SQLite's planner always takes the prefix index for the search's `prefix = ? OR prefix
+# GLOB ?`, so there it would only cost writes.
 STORE_ORDER_INDEX = "graphport_store_updated_at"
 _STORE_ORDER = "ON store (updated_at)"
 
@@ -183,7 +185,6 @@ async def _sqlite_backends(
         store = AsyncSqliteStore(store_conn, **store_kwargs)
         store.lock = write_lock
         await store.setup()
-        await store_conn.execute(f"CREATE INDEX IF NOT EXISTS {STORE_ORDER_INDEX} {_STORE_ORDER}")
         try:
             yield saver, store
         finally:
