@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from accounting import cpu_seconds
 from run_bench import _free_port, _wait_ok, fresh_postgres
 
 CONFIG = Path(__file__).resolve().parent / "langgraph.json"
@@ -68,12 +68,6 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.kill()
         proc.wait(timeout=10)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sigterm_seconds(proc: subprocess.Popen[bytes], limit: float = 60.0) -> float | None:
@@ -156,9 +150,9 @@ def main() -> None:
         for n in args.clients:
             log = Path(args.log + f"-{n}.log") if args.log else Path(tmp) / f"{n}.log"
             with dev_server(args.database_url, log) as (url, proc):
-                cpu0 = cpu_seconds(proc.pid)
+                cpu0 = cpu_seconds([proc.pid])
                 row = asyncio.run(burst(url, n, args.seconds, args.deadline))
-                row["server_cpu_s"] = cpu_seconds(proc.pid) - cpu0
+                row["server_cpu_s"] = cpu_seconds([proc.pid]) - cpu0
                 row["sigterm_s"] = sigterm_seconds(proc)
             errors = [
                 line for line in log.read_text(errors="replace").splitlines()

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from run_helpers import SSE, names, new_thread, slow, stream, take, until_status
+from run_helpers import SSE, names, new_thread, slow, stream, take, until_status, wait_run
 
 BODY = {
     "assistant_id": "slow",
@@ -122,3 +122,26 @@ async def test_thread_stream_replay(http: httpx.AsyncClient) -> None:
         headers={"Last-Event-ID": str(mid)},
     )
     assert [_key(e) for e in rest[:-1]] == [_key(e) for e in run_events[6:]]
+
+
+async def test_a_run_past_the_retained_count_rejoins_as_an_expired_one(start_server: Any) -> None:
+    """`stream_retention_runs` (docs/architecture.md#the-broker-and-event-ids): the runs
+    that ended first are forgotten, and read as if their retention had lapsed."""
+    with start_server(stream_retention_runs=1) as srv:
+        async with httpx.AsyncClient(base_url=srv.url, timeout=30) as http:
+            tid = await new_thread(http)
+            body = {"assistant_id": "counter", "input": {"count": 1}}
+            response, events = await stream(
+                http, "POST", f"/threads/{tid}/runs/stream", json_body=body
+            )
+            location = response.headers["location"]
+            _, replay = await stream(http, "GET", location, headers={"Last-Event-ID": "-"})
+            assert [_key(e) for e in replay] == [_key(e) for e in events]
+            joined = (await http.get(f"{location.removesuffix('/stream')}/join")).json()
+
+            await wait_run(http, await new_thread(http), "counter", input={"count": 1})
+
+            _, forgotten = await stream(http, "GET", location, headers={"Last-Event-ID": "-"})
+            assert forgotten == []
+            # join answers from the thread, as for a run whose events expired
+            assert (await http.get(f"{location.removesuffix('/stream')}/join")).json() == joined

@@ -1,6 +1,7 @@
 """What every broker does (runtime/broker.py), as tests both implementations inherit: a
-test module subclasses `BrokerContract` and provides a `broker` fixture. Waits are bounded
-by BOUND; nothing asserts on timing."""
+test module subclasses `BrokerContract` and provides a `broker` fixture, and a `bounded`
+one: a broker that keeps ENDED_KEPT ended runs. Waits are bounded by BOUND; nothing
+asserts on timing."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import orjson
 from graphport.server.runtime.broker import Broker, Event, event_key, parse_event_id
 
 BOUND = 10.0  # seconds any single wait may take before the test fails
+ENDED_KEPT = 2  # ended runs the `bounded` broker keeps
 
 
 def ids() -> tuple[str, str]:
@@ -139,3 +141,42 @@ class BrokerContract:
         assert not await broker.run_known(run)
         await publish_n(broker, run, thread, 1)
         assert await broker.run_known(run)
+
+    async def test_past_the_bound_the_runs_that_ended_first_are_forgotten(
+        self, bounded: Broker
+    ) -> None:
+        (running, thread), (first, _), (second, other), (third, _) = ids(), ids(), ids(), ids()
+        (live,) = await publish_n(bounded, running, thread, 1)
+        await publish_n(bounded, first, thread, 2)
+        await bounded.end_run(first, thread, epitaph={"run": {"run_id": first}})
+        await publish_n(bounded, second, other, 1)
+        await bounded.end_run(second, other)
+        assert await bounded.run_known(first)  # ENDED_KEPT ended runs: all kept
+        kept = await publish_n(bounded, third, thread, 1)
+        await bounded.end_run(third, thread)
+
+        # As if its retention had lapsed: nothing left to replay or authorize against.
+        assert not await bounded.run_known(first)
+        assert await bounded.epitaph(first) is None
+        assert await bounded.run_known(second) and await bounded.run_known(third)
+        # Its events and its end are gone from its thread; the other runs' events stay.
+        events = await take(bounded.subscribe_thread(thread, (0, 0)), 3)
+        assert [e.id for e in events[:2]] == [live, *kept]
+        assert orjson.loads(events[2].data) == {"status": "run_done", "run_id": third}
+
+    async def test_a_thread_follower_loses_nothing_when_a_run_is_forgotten(
+        self, bounded: Broker
+    ) -> None:
+        (first, thread), (current, _) = ids(), ids()
+        await publish_n(bounded, first, thread, 2)
+        await bounded.end_run(first, thread)
+        await publish_n(bounded, current, thread, 2)
+        stream = bounded.subscribe_thread(thread, (0, 0))
+        async with contextlib.aclosing(stream), asyncio.timeout(BOUND):
+            seen = [await anext(stream) for _ in range(4)]  # first's two, its end, one more
+            for _ in range(ENDED_KEPT):  # pushes `first` out
+                other, other_thread = ids()
+                await bounded.end_run(other, other_thread)
+            following = await anext(stream)
+        assert [e.event for e in seen] == ["values", "values", "metadata", "values"]
+        assert orjson.loads(following.data) == {"i": 1}  # current's second event

@@ -7,7 +7,15 @@ import asyncio
 
 import orjson
 import pytest
-from broker_contract import BOUND, BrokerContract, drain, ids, publish_n, take
+from broker_contract import (
+    BOUND,
+    ENDED_KEPT,
+    BrokerContract,
+    drain,
+    ids,
+    publish_n,
+    take,
+)
 
 from graphport.server.runtime import memory_broker
 from graphport.server.runtime.broker import Broker
@@ -33,6 +41,11 @@ class Clock:
 @pytest.fixture
 def broker() -> Broker:
     return MemoryBroker(RETENTION)
+
+
+@pytest.fixture
+def bounded() -> Broker:
+    return MemoryBroker(RETENTION, max_ended_runs=ENDED_KEPT)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from broker_contract import BrokerContract, drain, ids, publish_n
+from broker_contract import ENDED_KEPT, BrokerContract, drain, ids, publish_n
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -52,6 +52,11 @@ async def prefix(redis: Redis) -> AsyncIterator[str]:
 @pytest.fixture
 def broker(redis: Redis, prefix: str) -> Broker:
     return RedisBroker(redis, prefix, RETENTION)
+
+
+@pytest.fixture
+def bounded(redis: Redis, prefix: str) -> Broker:
+    return RedisBroker(redis, prefix, RETENTION, max_ended_runs=ENDED_KEPT)
 
 
 class TestRedisBroker(BrokerContract):

@@ -195,6 +195,13 @@ class Settings(BaseSettings):
         ALL,
         ge=1,
     )
+    stream_retention_runs: int = _opt(
+        1_000,
+        "at most this many ended runs' events kept (those that ended first go first),"
+        " however long the retention",
+        ALL,
+        ge=1,
+    )
     cron_tick_seconds: float = _opt(5.0, "how often due crons are looked for", API, gt=0)
     # Set by `graphport dev` (the command is its flag): webhooks may reach this machine and
     # private networks unless `webhooks.url` in langgraph.json says otherwise.

@@ -29,7 +29,11 @@ class Backends:
 @contextlib.asynccontextmanager
 async def open_backends(settings: Settings) -> AsyncIterator[Backends]:
     if settings.redis_url is None:
-        memory = MemoryBroker(settings.stream_retention_seconds, settings.stream_retention_events)
+        memory = MemoryBroker(
+            settings.stream_retention_seconds,
+            settings.stream_retention_events,
+            settings.stream_retention_runs,
+        )
         yield Backends(memory, LocalWakeup(), LocalControl())
         return
 
@@ -69,6 +73,7 @@ async def open_backends(settings: Settings) -> AsyncIterator[Backends]:
                 settings.redis_prefix,
                 settings.stream_retention_seconds,
                 settings.stream_retention_events,
+                settings.stream_retention_runs,
             )
             yield Backends(broker, signals, signals)
         finally:

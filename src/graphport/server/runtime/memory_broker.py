@@ -1,6 +1,7 @@
 """In-process broker for the embedded server: per-run and per-thread event logs with ids,
 replay by id, live following through asyncio conditions, and retention bounded in time
-and in count (a run that streams without end cannot grow memory without bound)."""
+and in count: events per run and per thread (a run that streams without end cannot grow
+memory without bound), and ended runs kept (a high run rate cannot either)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ class _Log:
     epitaph: dict[str, Any] | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     followers: int = 0
+    # A run's log once it ended: the `run_done` event it put on its thread's log, which
+    # goes with the run's own events when the run is forgotten.
+    thread_done: Event | None = None
 
     def append(self, ev: Event, max_events: int) -> None:
         self.events.append(ev)
@@ -35,12 +39,19 @@ class _Log:
 
 
 class MemoryBroker(Broker):
-    def __init__(self, retention_seconds: float, max_events: int = 10_000) -> None:
+    def __init__(
+        self, retention_seconds: float, max_events: int = 10_000, max_ended_runs: int = 1_000
+    ) -> None:
         self.retention = retention_seconds
         # Events kept per run and per thread (GRAPHPORT_STREAM_RETENTION_EVENTS).
         self.max_events = max_events
+        # Ended runs kept (GRAPHPORT_STREAM_RETENTION_RUNS).
+        self.max_ended_runs = max_ended_runs
         self._runs: dict[str, _Log] = {}
         self._threads: dict[str, _Log] = {}
+        # Ended runs (to their threads) in the order they ended, which is the order their
+        # retention lapses.
+        self._ended: dict[str, str] = {}
         self._last = (0, 0)
         self._gc_task: asyncio.Task[None] | None = None
 
@@ -63,9 +74,12 @@ class MemoryBroker(Broker):
         return ev.id
 
     async def publish_thread(self, thread_id: str, event: str, data: bytes) -> str:
+        return self._thread_event(thread_id, event, data).id
+
+    def _thread_event(self, thread_id: str, event: str, data: bytes) -> Event:
         ev = Event(self._next_id(), event, data)
         self._log(self._threads, thread_id).append(ev, self.max_events)
-        return ev.id
+        return ev
 
     async def finish(
         self,
@@ -82,7 +96,10 @@ class MemoryBroker(Broker):
         log.epitaph = epitaph
         log.expires_at = time.monotonic() + self.retention
         log.append(Event(self._next_id(), DONE, b"null"), self.max_events + 1)
-        await self.publish_thread(thread_id, "metadata", data)
+        log.thread_done = self._thread_event(thread_id, "metadata", data)
+        self._ended[run_id] = thread_id
+        while len(self._ended) > self.max_ended_runs:
+            self._forget(next(iter(self._ended)))
 
     async def run_known(self, run_id: str) -> bool:
         return run_id in self._runs
@@ -94,17 +111,16 @@ class MemoryBroker(Broker):
     async def _follow(
         self, log: _Log, after: tuple[int, int] | None, stop_at_done: bool
     ) -> AsyncIterator[Event]:
-        # Track the last key, not an index: retention may trim the front of the log.
+        # Track the last key, not an index: retention may take events out of the log while
+        # this follower waits or yields.
         last = after if after is not None else (log.keys[-1] if log.keys else (0, 0))
         log.followers += 1  # a log with followers is never forgotten (see `collect`)
         try:
             while True:
                 changed = log.changed
-                i = bisect.bisect_right(log.keys, last)
-                while i < len(log.events):
+                while (i := bisect.bisect_right(log.keys, last)) < len(log.events):
                     ev = log.events[i]
                     last = log.keys[i]
-                    i += 1
                     if ev.event == DONE:
                         if stop_at_done:
                             return
@@ -144,8 +160,11 @@ class MemoryBroker(Broker):
         """Forget runs past retention, thread events older than the retention, and
         threads left with no event and no follower."""
         now = time.monotonic()
-        for run_id in [k for k, v in self._runs.items() if v.expires_at and v.expires_at < now]:
-            del self._runs[run_id]
+        for run_id in list(self._ended):  # oldest first: stop at the first one to keep
+            expires_at = self._runs[run_id].expires_at
+            if expires_at is not None and expires_at >= now:
+                break
+            self._forget(run_id)
         horizon = (int((time.time() - self.retention) * 1000), 0)
         for log in self._threads.values():
             cut = bisect.bisect_left(log.keys, horizon)
@@ -153,4 +172,21 @@ class MemoryBroker(Broker):
                 del log.events[:cut]
                 del log.keys[:cut]
         for thread_id in [k for k, v in self._threads.items() if not v.events and not v.followers]:
+            del self._threads[thread_id]
+
+    def _forget(self, run_id: str) -> None:
+        """Drop an ended run: its log, its epitaph, and its events on its thread's log (an
+        evicted run then reads as one whose retention lapsed)."""
+        thread_id = self._ended.pop(run_id)
+        log = self._runs.pop(run_id)
+        thread = self._threads.get(thread_id)
+        if thread is None:
+            return
+        gone = {id(ev) for ev in log.events}
+        gone.add(id(log.thread_done))
+        kept = [i for i, ev in enumerate(thread.events) if id(ev) not in gone]
+        if len(kept) < len(thread.events):
+            thread.events = [thread.events[i] for i in kept]
+            thread.keys = [thread.keys[i] for i in kept]
+        if not thread.events and not thread.followers:
             del self._threads[thread_id]

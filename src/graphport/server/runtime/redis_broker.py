@@ -1,7 +1,7 @@
 """Redis Streams broker for several processes: a run's events are a stream (`XREAD`
-replays and follows), kept for the retention once the run ends; a thread's stream (every
-event of its runs, under the same ids) is trimmed to the retention window. Appends are Lua
-scripts: one round trip each."""
+replays and follows), kept for the retention once the run ends, and while it is one of the
+last `max_ended_runs` to end; a thread's stream (every event of its runs, under the same
+ids) is trimmed to the retention window. Appends are Lua scripts: one round trip each."""
 
 from __future__ import annotations
 
@@ -71,8 +71,11 @@ return thread_append(KEYS[1], '*', ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4])
 """
 )
 
-# KEYS: run stream, thread stream, epitaph. ARGV: done marker, thread event data,
-# retention ms, epitaph JSON or '', max events. Idempotent: a run ends once.
+# KEYS: run stream, thread stream, epitaph, ended runs. ARGV: done marker, thread event
+# data, retention ms, epitaph JSON or '', max events, max ended runs. Idempotent: a run
+# ends once. The ended runs are a sorted set by end time; past the bound, those that ended
+# first are forgotten as if their retention had lapsed: their stream and epitaph, and
+# their events (same ids) and `run_done` on their thread's stream.
 _FINISH = (
     _THREAD_APPEND
     + """
@@ -82,7 +85,25 @@ local retention = tonumber(ARGV[3])
 redis.call('XADD', KEYS[1], '*', 'e', ARGV[1], 'd', 'null')
 redis.call('PEXPIRE', KEYS[1], retention)
 if ARGV[4] ~= '' then redis.call('SET', KEYS[3], ARGV[4], 'PX', retention) end
-thread_append(KEYS[2], '*', 'metadata', ARGV[2], retention, ARGV[5])
+local done = thread_append(KEYS[2], '*', 'metadata', ARGV[2], retention, ARGV[5])
+local now = now_ms()
+redis.call('ZADD', KEYS[4], now, table.concat({KEYS[1], KEYS[2], KEYS[3], done}, '\\n'))
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - retention)
+redis.call('PEXPIRE', KEYS[4], retention)
+local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[6])
+if over > 0 then
+  local popped = redis.call('ZPOPMIN', KEYS[4], over)
+  for i = 1, #popped, 2 do
+    local run, thread, epitaph, done_id =
+      string.match(popped[i], '^(.-)\\n(.-)\\n(.-)\\n(.-)$')
+    local ids = {done_id}
+    for _, entry in ipairs(redis.call('XRANGE', run, '-', '+')) do ids[#ids + 1] = entry[1] end
+    for j = 1, #ids, 1000 do
+      redis.call('XDEL', thread, unpack(ids, j, math.min(j + 999, #ids)))
+    end
+    redis.call('DEL', run, epitaph)
+  end
+end
 return 1
 """
 )
@@ -114,12 +135,19 @@ def _reachable() -> Iterator[None]:
 
 class RedisBroker(Broker):
     def __init__(
-        self, redis: Redis, prefix: str, retention_seconds: float, max_events: int = 10_000
+        self,
+        redis: Redis,
+        prefix: str,
+        retention_seconds: float,
+        max_events: int = 10_000,
+        max_ended_runs: int = 1_000,
     ) -> None:
         self._redis = redis
         self._prefix = prefix
         self._retention_ms = max(1, int(retention_seconds * 1000))
         self._max_events = max(1, max_events)
+        self._max_ended_runs = max(1, max_ended_runs)
+        self._ended_key = f"{prefix}:ended"
         self._publish = redis.register_script(_PUBLISH)
         self._publish_thread = redis.register_script(_PUBLISH_THREAD)
         self._finish = redis.register_script(_FINISH)
@@ -157,11 +185,17 @@ class RedisBroker(Broker):
         *,
         epitaph: dict[str, Any] | None = None,
     ) -> None:
-        keys = [self._run_key(run_id), self._thread_key(thread_id), self._epitaph_key(run_id)]
+        keys = [
+            self._run_key(run_id),
+            self._thread_key(thread_id),
+            self._epitaph_key(run_id),
+            self._ended_key,
+        ]
         kept = serde.dumps(epitaph) if epitaph is not None else b""
         with _reachable():
             await self._finish(
-                keys=keys, args=[DONE, data, self._retention_ms, kept, self._max_events]
+                keys=keys,
+                args=[DONE, data, self._retention_ms, kept, self._max_events, self._max_ended_runs],
             )
 
     async def epitaph(self, run_id: str) -> dict[str, Any] | None:
