@@ -11,6 +11,7 @@ Fixtures
   `.call(coro_fn, *args)` to run a coroutine on the server's own event loop.
 - `client`: an async `langgraph_sdk` client for `server` (the compatibility oracle).
 - `http`: an `httpx.AsyncClient` with `base_url=server.url`.
+- `transport`: "sse" | "websocket", how a thread streaming session connects (parametrized).
 - `start_server(config_path, **settings)`: context manager for a dedicated server (own
   database) when a test needs special settings; runs on the same backend.
 
@@ -222,3 +223,8 @@ async def client(server: TestServer) -> AsyncIterator[Any]:
 async def http(server: TestServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
         yield c
+
+
+@pytest.fixture(params=["sse", "websocket"])
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

@@ -8,16 +8,20 @@ meanwhile, so a test can cut a proxy or poll the server while a sync stream is b
 
 Which convention a method follows is read off the async class: `async def` methods become
 awaitables; plain `def` ones that return an async iterator (`runs.stream`, `runs.join_stream`,
-`http.stream`) become async iterators.
+`http.stream`) become async iterators; `threads.stream` returns its session as a
+`ThreadedSession`, which presents the sync session the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Iterator
+import typing
+from collections.abc import Awaitable, Callable, Iterator
+from types import TracebackType
 from typing import Any
 
+from graphport.sdk._async.thread_stream import AgentModule, AsyncThreadStream, RunModule
 from graphport.sdk.client import (
     AssistantsClient,
     CronClient,
@@ -25,6 +29,7 @@ from graphport.sdk.client import (
     RunsClient,
     StoreClient,
     SyncLangGraphClient,
+    SyncThreadStream,
     ThreadsClient,
 )
 
@@ -81,17 +86,76 @@ class Threaded:
         attr = getattr(self._target, name)
         if name.startswith("_") or not callable(attr):
             return attr
-        if inspect.iscoroutinefunction(getattr(self._async_cls, name, None)):
+        async_attr = getattr(self._async_cls, name, None)
+        if inspect.iscoroutinefunction(async_attr):
 
             async def call(*args: Any, **kwargs: Any) -> Any:
                 return _wrap(await asyncio.to_thread(attr, *args, **kwargs))
 
             return call
+        if typing.get_type_hints(async_attr).get("return") is AsyncThreadStream:
+
+            def open_session(*args: Any, **kwargs: Any) -> ThreadedSession:
+                return ThreadedSession(attr(*args, **kwargs))
+
+            return open_session
 
         def start(*args: Any, **kwargs: Any) -> ThreadedIterator:
             return ThreadedIterator(lambda: attr(*args, **kwargs))
 
         return start
+
+
+class ThreadedSession:
+    """A `SyncThreadStream` with the calling conventions of `AsyncThreadStream`."""
+
+    def __init__(self, session: SyncThreadStream) -> None:
+        self.sync = session
+        self.run: Any = Threaded(session.run, RunModule)
+        self.agent: Any = Threaded(session.agent, AgentModule)
+        self.values = _Iterable(lambda: iter(session.values))
+
+    def __getattr__(self, name: str) -> Any:  # thread_id, interrupts, …: no I/O
+        return getattr(self.sync, name)
+
+    async def __aenter__(self) -> ThreadedSession:
+        await asyncio.to_thread(self.sync.__enter__)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await asyncio.to_thread(self.sync.__exit__, exc_type, exc, tb)
+
+    def subscribe(self, *args: Any, **kwargs: Any) -> ThreadedIterator:
+        return ThreadedIterator(lambda: self.sync.subscribe(*args, **kwargs))
+
+    @property
+    def events(self) -> ThreadedIterator:
+        return ThreadedIterator(lambda: self.sync.events)
+
+    @property
+    def output(self) -> Awaitable[Any]:
+        return asyncio.to_thread(lambda: self.sync.output)
+
+    async def send_command(self, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(self.sync.send_command, *args, **kwargs)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.sync.close)
+
+
+class _Iterable:
+    """Iterated again and again, each time from a new blocking iterator."""
+
+    def __init__(self, start: Callable[[], Iterator[Any]]) -> None:
+        self._start = start
+
+    def __aiter__(self) -> ThreadedIterator:
+        return ThreadedIterator(self._start)
 
 
 class SyncAdapter:

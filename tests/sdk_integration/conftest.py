@@ -10,6 +10,9 @@
   that app and its lifespan on a background loop.
 
 Each backend of the root conftest (sqlite, postgres) gets its own set.
+
+`proxied`: an async or a sync client (parametrized) whose every connection goes through a
+fresh `CutProxy`, with the proxy, for tests that cut connections.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from graphport.sdk import get_client, get_sync_client
 from graphport.sdk.client import AsyncInProcessTransport, Lifespan
 
 from .adapter import SyncAdapter
+from .proxy import CutProxy
 
 CONFIG = Path(__file__).resolve().parent.parent / "langgraph.json"
 TIMEOUT = 30.0
@@ -97,3 +101,21 @@ def client(request: pytest.FixtureRequest, backend: str) -> Any:
     fetched by name, depend on it.)
     """
     return request.getfixturevalue(str(request.param).replace("-", "_") + "_client")
+
+
+@pytest.fixture(params=["async", "sync"])
+async def proxied(
+    request: pytest.FixtureRequest, server: Any
+) -> AsyncIterator[tuple[Any, CutProxy]]:
+    """A client of the given flavor whose every connection goes through a fresh proxy."""
+    async with CutProxy(server.port) as proxy:
+        options: dict[str, Any] = {"url": proxy.url, "api_key": None, "timeout": 10.0}
+        if request.param == "async":
+            async with get_client(**options, reconnect_delay=0.05) as c:
+                yield c, proxy
+        else:
+            sync = SyncAdapter(get_sync_client(**options, reconnect_delay=0.05))
+            try:
+                yield sync, proxy
+            finally:
+                await sync.aclose()

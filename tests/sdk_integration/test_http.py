@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import httpx
 import pytest
 
 from graphport.sdk.errors import NotFoundError, UnprocessableEntityError
@@ -50,3 +52,50 @@ async def test_http_methods(client: Any) -> None:
     with pytest.raises(UnprocessableEntityError):
         await client.http.post("/threads/search", json={"limit": -1})
     assert await client.http.delete(path) is None
+
+
+async def test_open_event_stream_hands_back_the_open_response(client: Any) -> None:
+    thread = await client.threads.create()
+    path = f"/threads/{thread['thread_id']}/stream/events"
+    await client.runs.wait(thread["thread_id"], "counter", input={})
+    # A classic run shows its lifecycle on the thread's event stream.
+    response = await client.http.open_event_stream(
+        path, json={"channels": ["lifecycle"], "since": 0}
+    )
+    try:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        first = await _first_event(response)
+    finally:
+        await _close(response)
+    assert b"event: lifecycle" in first
+    with pytest.raises(UnprocessableEntityError):
+        await client.http.open_event_stream(path, json={"channels": ["nope"]})
+
+
+async def _first_event(response: httpx.Response) -> bytes:
+    """The streamed body up to its first event (past heartbeats), from an async or a sync
+    (adapted) client."""
+    if isinstance(response.stream, httpx.AsyncByteStream):
+        body = b""
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if b"event: " in body:
+                break
+        return body
+    return await asyncio.to_thread(_first_event_blocking, response)
+
+
+def _first_event_blocking(response: httpx.Response) -> bytes:
+    body = b""
+    for chunk in response.iter_bytes():
+        body += chunk
+        if b"event: " in body:
+            break
+    return body
+
+
+async def _close(response: httpx.Response) -> None:
+    if isinstance(response.stream, httpx.AsyncByteStream):
+        await response.aclose()
+    else:
+        await asyncio.to_thread(response.close)

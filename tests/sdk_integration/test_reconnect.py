@@ -17,10 +17,9 @@ from typing import Any
 import orjson
 import pytest
 
-from graphport.sdk import get_client, get_sync_client
+from graphport.sdk import get_client
 from graphport.server.runtime.broker import event_key, parse_event_id
 
-from .adapter import SyncAdapter
 from .helpers import collect, poll
 from .proxy import CutProxy
 
@@ -29,24 +28,6 @@ pytestmark = pytest.mark.timeout(90)
 STEPS = 12
 MODES = ["values", "custom", "updates"]
 CUT_AFTER = (6, 22)  # events seen before each cut
-
-
-@pytest.fixture(params=["async", "sync"])
-async def proxied(
-    request: pytest.FixtureRequest, server: Any
-) -> AsyncIterator[tuple[Any, CutProxy]]:
-    """A client of the given flavor whose every connection goes through a fresh proxy."""
-    async with CutProxy(server.port) as proxy:
-        options: dict[str, Any] = {"url": proxy.url, "api_key": None, "timeout": 10.0}
-        if request.param == "async":
-            async with get_client(**options, reconnect_delay=0.05) as c:
-                yield c, proxy
-        else:
-            sync = SyncAdapter(get_sync_client(**options, reconnect_delay=0.05))
-            try:
-                yield sync, proxy
-            finally:
-                await sync.aclose()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from graphport.sdk._async.crons import CronClient
 from graphport.sdk._async.http import HttpClient
 from graphport.sdk._async.runs import RunsClient
 from graphport.sdk._async.store import StoreClient
+from graphport.sdk._async.thread_stream import AsyncThreadStream
 from graphport.sdk._async.threads import ThreadsClient
 from graphport.sdk._shared.retry import Backoff, RetryPolicy
 from graphport.sdk._shared.sentinel import NOT_PROVIDED
@@ -15,6 +16,7 @@ from graphport.sdk._sync.crons import SyncCronClient
 from graphport.sdk._sync.http import SyncHttpClient
 from graphport.sdk._sync.runs import SyncRunsClient
 from graphport.sdk._sync.store import SyncStoreClient
+from graphport.sdk._sync.thread_stream import SyncThreadStream
 from graphport.sdk._sync.threads import SyncThreadsClient
 from graphport.sdk._transports import AsyncInProcessTransport, InProcessTransport, Lifespan
 
@@ -22,6 +24,7 @@ __all__ = [
     "NOT_PROVIDED",
     "AssistantsClient",
     "AsyncInProcessTransport",
+    "AsyncThreadStream",
     "Backoff",
     "CronClient",
     "HttpClient",
@@ -37,6 +40,7 @@ __all__ = [
     "SyncLangGraphClient",
     "SyncRunsClient",
     "SyncStoreClient",
+    "SyncThreadStream",
     "SyncThreadsClient",
     "ThreadsClient",
     "get_client",

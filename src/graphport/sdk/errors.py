@@ -13,7 +13,8 @@
     │   │   └── InternalServerError        >= 500
     │   ├── APIConnectionError ─ APITimeoutError
     │   └── APIResponseValidationError
-    ├── RunError ─ `runs.wait(raise_error=True)` on a failed run
+    ├── RunError ─ `runs.wait(raise_error=True)` on a failed run (or a session's `output`)
+    ├── ProtocolError (also RuntimeError) ─ a thread streaming command was refused
     └── WebhookVerificationError ─ `verify_webhook` refused a webhook call
 
 Status errors subclass `httpx.HTTPStatusError`, so code that catches httpx's error keeps
@@ -137,6 +138,19 @@ class RunError(GraphportError):
     def __init__(self, error: str | None, message: str | None) -> None:
         super().__init__(f"{error}: {message}")
         self.error = error
+        self.message = message
+
+
+class ProtocolError(GraphportError, RuntimeError):
+    """A thread streaming session's command was answered with an error envelope.
+
+    `code` is the protocol's error code (`invalid_argument`, `no_such_interrupt`,
+    `not_supported`, …). A `RuntimeError` too, as `langgraph_sdk` raises for these.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"Protocol error [{code}]: {message}")
+        self.code = code
         self.message = message
 
 

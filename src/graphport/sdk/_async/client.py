@@ -43,7 +43,8 @@ def get_client(
         timeout: An `httpx.Timeout`, seconds for every phase, `(connect, read)` or
             `(connect, read, write, pool)`. Default: 5 s to connect, 300 s to read or write.
         app: An ASGI app (e.g. a Graphport server app) to call in this process, without a
-            socket; streams stay live.
+            socket; streams stay live (thread streaming sessions use SSE: a WebSocket needs
+            the network).
             The app must already be started: its lifespan is the caller's to run.
         transport: An httpx transport to send requests through (tests use `MockTransport`).
         max_retries: Retries of requests that failed to connect, and of idempotent requests
@@ -56,8 +57,9 @@ def get_client(
         raise ValueError("Pass either app or transport, not both")
     if app is not None:
         transport = AsyncInProcessTransport(app)
+    transport = transport or httpx.AsyncHTTPTransport()
     client = httpx.AsyncClient(
-        transport=transport or httpx.AsyncHTTPTransport(),
+        transport=transport,
         **client_options(
             url=url, api_key=api_key, headers=headers, timeout=timeout, in_process=app is not None
         ),
@@ -66,6 +68,7 @@ def get_client(
         client,
         retry=RetryPolicy(max_retries, Backoff(base=retry_delay, cap=8.0)),
         reconnect=Backoff(base=reconnect_delay, cap=5.0),
+        network=isinstance(transport, httpx.AsyncHTTPTransport),
     )
 
 
@@ -87,8 +90,9 @@ class LangGraphClient:
         *,
         retry: RetryPolicy | None = None,
         reconnect: Backoff | None = None,
+        network: bool = True,
     ) -> None:
-        self.http = HttpClient(client, retry=retry, reconnect=reconnect)
+        self.http = HttpClient(client, retry=retry, reconnect=reconnect, network=network)
         self.assistants = AssistantsClient(self.http)
         self.threads = ThreadsClient(self.http)
         self.runs = RunsClient(self.http)

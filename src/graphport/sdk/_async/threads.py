@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, cast
 
 from graphport.sdk._async.http import HttpClient
+from graphport.sdk._async.thread_stream import AsyncThreadStream, StreamTransport
 from graphport.sdk._shared.payloads import supersteps_body, truthy, ttl_body
 from graphport.sdk._shared.urls import merge_params, quote_path
 from graphport.sdk.schema import (
@@ -32,9 +33,6 @@ class ThreadsClient:
 
     Every method also takes `headers` (merged over the client's) and `params` (merged over the
     method's own query parameters).
-
-    `threads.stream` (the protocol-v2 thread streaming client of `langgraph_sdk` 0.4) is not
-    provided; use `runs.stream`/`runs.join_stream`, or `join_stream` here for a whole thread.
     """
 
     def __init__(self, http: HttpClient) -> None:
@@ -355,4 +353,40 @@ class ThreadsClient:
             "GET",
             params=merge_params({"stream_mode": stream_mode}, params),
             headers=headers,
+        )
+
+    def stream(
+        self,
+        thread_id: str | None = None,
+        *,
+        assistant_id: str,
+        headers: Mapping[str, str] | None = None,
+        run_start_timeout: float | None = None,
+        transport: StreamTransport = "sse",
+    ) -> AsyncThreadStream:
+        """Open a thread streaming session (the event protocol of `langgraph_sdk` 0.4).
+
+        Use it as a context manager; it connects only when a subscription is iterated:
+
+            async with client.threads.stream(assistant_id="agent") as thread:
+                await thread.run.start(input={"messages": [...]})
+                async for event in thread.subscribe(["messages"]):
+                    ...
+
+        Args:
+            thread_id: The thread; by default a new UUID, which `run.start` creates.
+            assistant_id: The assistant `run.start` runs.
+            headers: Extra headers for the session's requests and connections.
+            run_start_timeout: How long, in seconds, a subscription opened before
+                `run.start` waits for the session's new thread to exist (default: as long
+                as the reconnection back-off allows).
+            transport: `"sse"`, or `"websocket"` (which needs the network: not in process).
+        """
+        return AsyncThreadStream(
+            self.http,
+            thread_id=thread_id,
+            assistant_id=assistant_id,
+            headers=headers,
+            run_start_timeout=run_start_timeout,
+            transport=transport,
         )

@@ -44,7 +44,8 @@ def get_sync_client(
         timeout: An `httpx.Timeout`, seconds for every phase, `(connect, read)` or
             `(connect, read, write, pool)`. Default: 5 s to connect, 300 s to read or write.
         app: An ASGI app (e.g. a Graphport server app) to call in this process, without a
-            socket; streams stay live.
+            socket; streams stay live (thread streaming sessions use SSE: a WebSocket needs
+            the network).
             Runs on a background event loop; its lifespan starts on first use, ends on `close()`.
         transport: An httpx transport to send requests through (tests use `MockTransport`).
         max_retries: Retries of requests that failed to connect, and of idempotent requests
@@ -57,8 +58,9 @@ def get_sync_client(
         raise ValueError("Pass either app or transport, not both")
     if app is not None:
         transport = InProcessTransport(app)
+    transport = transport or httpx.HTTPTransport()
     client = httpx.Client(
-        transport=transport or httpx.HTTPTransport(),
+        transport=transport,
         **client_options(
             url=url, api_key=api_key, headers=headers, timeout=timeout, in_process=app is not None
         ),
@@ -67,6 +69,7 @@ def get_sync_client(
         client,
         retry=RetryPolicy(max_retries, Backoff(base=retry_delay, cap=8.0)),
         reconnect=Backoff(base=reconnect_delay, cap=5.0),
+        network=isinstance(transport, httpx.HTTPTransport),
     )
 
 
@@ -88,8 +91,9 @@ class SyncLangGraphClient:
         *,
         retry: RetryPolicy | None = None,
         reconnect: Backoff | None = None,
+        network: bool = True,
     ) -> None:
-        self.http = SyncHttpClient(client, retry=retry, reconnect=reconnect)
+        self.http = SyncHttpClient(client, retry=retry, reconnect=reconnect, network=network)
         self.assistants = SyncAssistantsClient(self.http)
         self.threads = SyncThreadsClient(self.http)
         self.runs = SyncRunsClient(self.http)

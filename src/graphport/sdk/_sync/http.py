@@ -37,6 +37,9 @@ class SyncHttpClient:
         client: The underlying httpx client (base URL, default headers, transport).
         retry: When ordinary requests are retried (see `RetryPolicy`).
         reconnect: Back-off between reconnections of streams and waits.
+        network: Whether requests reach `client.base_url` over the network, so that a
+            WebSocket can be opened beside them; not when an app in this process or a
+            custom transport serves them.
     """
 
     def __init__(
@@ -45,10 +48,12 @@ class SyncHttpClient:
         *,
         retry: RetryPolicy | None = None,
         reconnect: Backoff | None = None,
+        network: bool = True,
     ) -> None:
         self.client = client
         self.retry = retry or RetryPolicy()
         self.reconnect = reconnect or Backoff()
+        self.network = network
 
     def get(
         self,
@@ -179,6 +184,24 @@ class SyncHttpClient:
         stream_headers.update(headers or {})
         request = self._build(method, path, json, params, stream_headers)
         return self._events(request, StreamCursor(self.reconnect, stream_headers), on_response)
+
+    def open_event_stream(
+        self, path: str, *, json: Any, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        """POST `json` and return the SSE response, open for reading (the caller closes it).
+
+        Sent once: the caller decides whether and where a failed stream resumes.
+        """
+        stream_headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
+        request = self._build("POST", path, json, None, {**stream_headers, **(headers or {})})
+        response = self._send(request, stream=True, retries=False)
+        try:
+            self._raise_for_status(response)
+            require_event_stream(response)
+        except BaseException:
+            response.close()
+            raise
+        return response
 
     def _events(
         self, request: httpx.Request, cursor: StreamCursor, on_response: ResponseHook | None

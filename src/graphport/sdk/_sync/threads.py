@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from graphport.sdk._sync.http import SyncHttpClient
+from graphport.sdk._sync.thread_stream import SyncThreadStream, StreamTransport
 from graphport.sdk._shared.payloads import supersteps_body, truthy, ttl_body
 from graphport.sdk._shared.urls import merge_params, quote_path
 from graphport.sdk.schema import (
@@ -33,9 +34,6 @@ class SyncThreadsClient:
 
     Every method also takes `headers` (merged over the client's) and `params` (merged over the
     method's own query parameters).
-
-    `threads.stream` (the protocol-v2 thread streaming client of `langgraph_sdk` 0.4) is not
-    provided; use `runs.stream`/`runs.join_stream`, or `join_stream` here for a whole thread.
     """
 
     def __init__(self, http: SyncHttpClient) -> None:
@@ -356,4 +354,40 @@ class SyncThreadsClient:
             "GET",
             params=merge_params({"stream_mode": stream_mode}, params),
             headers=headers,
+        )
+
+    def stream(
+        self,
+        thread_id: str | None = None,
+        *,
+        assistant_id: str,
+        headers: Mapping[str, str] | None = None,
+        run_start_timeout: float | None = None,
+        transport: StreamTransport = "sse",
+    ) -> SyncThreadStream:
+        """Open a thread streaming session (the event protocol of `langgraph_sdk` 0.4).
+
+        Use it as a context manager; it connects only when a subscription is iterated:
+
+            with client.threads.stream(assistant_id="agent") as thread:
+                thread.run.start(input={"messages": [...]})
+                for event in thread.subscribe(["messages"]):
+                    ...
+
+        Args:
+            thread_id: The thread; by default a new UUID, which `run.start` creates.
+            assistant_id: The assistant `run.start` runs.
+            headers: Extra headers for the session's requests and connections.
+            run_start_timeout: How long, in seconds, a subscription opened before
+                `run.start` waits for the session's new thread to exist (default: as long
+                as the reconnection back-off allows).
+            transport: `"sse"`, or `"websocket"` (which needs the network: not in process).
+        """
+        return SyncThreadStream(
+            self.http,
+            thread_id=thread_id,
+            assistant_id=assistant_id,
+            headers=headers,
+            run_start_timeout=run_start_timeout,
+            transport=transport,
         )

@@ -16,17 +16,25 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
-from langchain_protocol import AgentTreeNode, CommandResponse, ErrorCode, ErrorResponse
+from langchain_protocol import (
+    AgentTreeNode,
+    CheckpointSummary,
+    CommandResponse,
+    ErrorCode,
+    ErrorResponse,
+)
 
 from graphport.server.core import Core
-from graphport.server.errors import NotFound
+from graphport.server.errors import BadRequest, NotFound
 from graphport.server.runtime.broker import FROM_START, Event, event_key
 from graphport.server.runtime.protocol import INPUT_REQUESTED, PREFIX, lifecycle
 from graphport.server.services import assistants as assistant_service
 from graphport.server.services import runs as run_service
+from graphport.server.services import state as state_service
 from graphport.server.services import threads as thread_service
 from graphport.server.services.caller import Caller
 from graphport.server.storage import runs as run_store
+from graphport.server.storage.records import Thread
 from graphport.types import RunStatus
 
 # A seq is `ms * _SPAN + sequence`: below 2**53 (JavaScript's exact integers) for
@@ -280,12 +288,18 @@ async def _run_start(
         "input": params.get("input"),
         "if_not_exists": "create",  # clients mint the thread id of a new session
     }
+    return await _start(core, caller, _thread_uuid(thread_id), body, params)
+
+
+async def _start(
+    core: Core, caller: Caller, thread_id: str, body: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    """A run of the session's kind on the thread, with the command's `config` and
+    `metadata`; queued behind a run in flight (the default multitask strategy)."""
     for key in ("config", "metadata"):
         if params.get(key) is not None:
             body[key] = params[key]
-    run = await run_service.create_run(
-        core, caller, body, thread_id=_thread_uuid(thread_id), event_protocol=True
-    )
+    run = await run_service.create_run(core, caller, body, thread_id=thread_id, event_protocol=True)
     return {"run_id": run["run_id"]}
 
 
@@ -294,6 +308,21 @@ def _thread_uuid(thread_id: str) -> str:
         return str(uuid.UUID(thread_id))
     except ValueError:
         raise NotFound(f"Thread with ID {thread_id} not found") from None
+
+
+def _last_assistant(thread: Thread) -> str:
+    """The assistant the thread last ran: what a command that runs it again runs."""
+    assistant_id = thread["metadata"].get("assistant_id")
+    if not assistant_id:
+        raise ProtocolError("no_such_run", "the thread has never run")
+    return str(assistant_id)
+
+
+def _namespace(params: dict[str, Any]) -> list[str]:
+    namespace = params.get("namespace") or []
+    if not isinstance(namespace, list) or not all(isinstance(s, str) for s in namespace):
+        raise ProtocolError("invalid_argument", "namespace must be a list of strings")
+    return namespace
 
 
 async def _input_respond(
@@ -320,23 +349,40 @@ async def _input_respond(
         if thread["status"] != "busy" and interrupt_id not in pending:
             raise ProtocolError("no_such_interrupt", f"no pending interrupt {interrupt_id!r}")
         resume[interrupt_id] = entry["response"]
-    assistant_id = thread["metadata"].get("assistant_id")
-    if not assistant_id:
-        raise ProtocolError("no_such_run", "the thread has never run")
     body: dict[str, Any] = {
-        "assistant_id": assistant_id,
+        "assistant_id": _last_assistant(thread),
         "command": {
             "resume": resume,
             **{k: params[k] for k in ("update", "goto") if params.get(k) is not None},
         },
     }
-    for key in ("config", "metadata"):
-        if params.get(key) is not None:
-            body[key] = params[key]
-    run = await run_service.create_run(
-        core, caller, body, thread_id=thread["thread_id"], event_protocol=True
-    )
-    return {"run_id": run["run_id"]}
+    return await _start(core, caller, thread["thread_id"], body, params)
+
+
+async def _input_inject(
+    core: Core, caller: Caller, thread_id: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """A message for the thread's graph: the input (`{"messages": [message]}`) of a run on
+    the assistant the thread last ran, queued behind a run in flight. LangGraph takes input
+    between runs only, and at the root: a subgraph's namespace is `not_supported`."""
+    if _namespace(params):
+        raise ProtocolError("not_supported", "input can be injected at the root namespace only")
+    message = params.get("message")
+    if not (
+        isinstance(message, dict)
+        and message.get("role") in ("user", "system")
+        and isinstance(message.get("content"), str)
+    ):
+        raise ProtocolError("invalid_argument", "message must be {role: user|system, content}")
+    thread = await thread_service.fetch(core, caller, _thread_uuid(thread_id), "update")
+    assistant = await assistant_service.get(core, caller, _last_assistant(thread))
+    schema = await assistant_service.input_schema(core, assistant)
+    if schema is not None and "messages" not in (schema.get("properties") or {}):
+        raise ProtocolError(
+            "invalid_argument", f"graph {assistant['graph_id']!r} takes no messages as input"
+        )
+    body = {"assistant_id": assistant["assistant_id"], "input": {"messages": [message]}}
+    return await _start(core, caller, thread["thread_id"], body, params)
 
 
 async def _get_tree(
@@ -345,9 +391,7 @@ async def _get_tree(
     """The thread's graph and its subgraphs (from the assistant the thread last ran), with
     the thread's status at the root."""
     thread = await thread_service.fetch(core, caller, _thread_uuid(thread_id))
-    assistant_id = thread["metadata"].get("assistant_id")
-    if not assistant_id:
-        raise ProtocolError("no_such_run", "the thread has never run")
+    assistant_id = _last_assistant(thread)
     graph_id = thread["metadata"].get("graph_id") or assistant_id
     subgraphs = await assistant_service.subgraphs(core, caller, assistant_id, None, True)
     root: AgentTreeNode = {
@@ -370,6 +414,90 @@ async def _get_tree(
     return {"tree": root}
 
 
+async def _state_get(
+    core: Core, caller: Caller, thread_id: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """The thread's current state at a namespace (`[]`: the root graph; a subgraph's
+    namespace as its events carry it), only `keys` if given."""
+    keys = params.get("keys")
+    if keys is not None and not (isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
+        raise ProtocolError("invalid_argument", "keys must be a list of strings")
+    thread = await thread_service.fetch(core, caller, _thread_uuid(thread_id))
+    checkpoint_ns = "|".join(_namespace(params))
+    try:
+        state = await state_service.get_state(
+            core, thread, {"checkpoint_ns": checkpoint_ns} if checkpoint_ns else None
+        )
+    except NotFound as e:
+        raise ProtocolError("no_such_namespace", str(e)) from None
+    if checkpoint_ns and not state["checkpoint"]:  # no subgraph has run there
+        raise ProtocolError("no_such_namespace", f"no state at namespace {checkpoint_ns!r}")
+    values = state["values"]
+    if keys is not None and isinstance(values, dict):
+        values = {k: v for k, v in values.items() if k in keys}
+    result: dict[str, Any] = {"values": values}
+    if state["checkpoint"]:
+        result["checkpoint"] = {"id": state["checkpoint_id"], "ns": checkpoint_ns}
+    return result
+
+
+async def _list_checkpoints(
+    core: Core, caller: Caller, thread_id: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """The thread's checkpoints at a namespace, newest first: `limit` (10) of them, older
+    than the checkpoint id `before` if given."""
+    limit = params.get("limit", 10)
+    before = params.get("before")
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ProtocolError("invalid_argument", "limit must be a positive integer")
+    if before is not None and not isinstance(before, str):
+        raise ProtocolError("invalid_argument", "before must be a checkpoint id")
+    thread = await thread_service.fetch(core, caller, _thread_uuid(thread_id))
+    try:
+        states = await state_service.history(
+            core,
+            thread,
+            limit=limit,
+            before={"checkpoint_id": before} if before else None,
+            metadata=None,
+            checkpoint={"checkpoint_ns": "|".join(_namespace(params))},
+        )
+    except BadRequest as e:
+        raise ProtocolError("no_such_namespace", str(e)) from None
+    summaries: list[CheckpointSummary] = [
+        {
+            "id": state["checkpoint_id"],
+            "timestamp": state["created_at"],
+            "step": (state["metadata"] or {}).get("step", -1),
+            "metadata": state["metadata"] or {},
+        }
+        for state in states
+    ]
+    return {"checkpoints": summaries}
+
+
+async def _state_fork(
+    core: Core, caller: Caller, thread_id: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """A run from one of the thread's (root) checkpoints, with `input` if given: the
+    thread branches there, as with a run created with `checkpoint_id`."""
+    checkpoint_id = params.get("checkpoint_id")
+    if not isinstance(checkpoint_id, str) or not checkpoint_id:
+        raise ProtocolError("invalid_argument", "state.fork needs a checkpoint_id")
+    thread = await thread_service.fetch(core, caller, _thread_uuid(thread_id))
+    try:
+        await state_service.get_state(core, thread, {"checkpoint_id": checkpoint_id})
+    except NotFound as e:
+        raise ProtocolError("no_such_checkpoint", str(e)) from None
+    body = {
+        "assistant_id": _last_assistant(thread),
+        "input": params.get("input"),
+        "checkpoint": {"checkpoint_id": checkpoint_id},
+    }
+    started = await _start(core, caller, thread["thread_id"], body, params)
+    return {**started, "thread_id": thread["thread_id"]}
+
+
 async def _subscription_elsewhere(
     core: Core, caller: Caller, thread_id: str, params: dict[str, Any]
 ) -> dict[str, Any]:
@@ -383,7 +511,11 @@ async def _subscription_elsewhere(
 _HANDLERS = {
     "run.start": _run_start,
     "input.respond": _input_respond,
+    "input.inject": _input_inject,
     "agent.getTree": _get_tree,
+    "state.get": _state_get,
+    "state.listCheckpoints": _list_checkpoints,
+    "state.fork": _state_fork,
     "subscription.subscribe": _subscription_elsewhere,
     "subscription.unsubscribe": _subscription_elsewhere,
     "subscription.reconnect": _subscription_elsewhere,
