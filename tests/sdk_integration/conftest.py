@@ -37,6 +37,37 @@ TIMEOUT = 30.0
 MODES = ["async-socket", "sync-socket", "async-inprocess", "sync-inprocess"]
 
 
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Our SDK's thread streaming sessions (test_sdk_thread_stream.py) are a client: the
+    server side of sessions is tested on every backend through the official SDK
+    (tests/test_thread_stream.py), so these run on SQLite only, and a WebSocket session only
+    where there is a socket (in process, one test checks the clear refusal)."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        params = params.params if params else {}
+        unsuited = item.module is not None and item.module.__name__.endswith(
+            "test_sdk_thread_stream"
+        ) and (
+            params.get("backend", "sqlite") != "sqlite"
+            or (
+                "session_transport" in getattr(item, "fixturenames", ())
+                and params.get("transport") == "websocket"
+                and str(params.get("client", "")).endswith("inprocess")
+            )
+            or (
+                item.name.startswith("test_websocket_needs_the_network")
+                and str(params.get("client", "")).endswith("socket")
+            )
+        )
+        (drop if unsuited else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def _app(db: dict[str, Any]) -> Any:
     from conftest import _settings  # the root conftest: same settings as the socket server
     from graphport.server.app import create_app

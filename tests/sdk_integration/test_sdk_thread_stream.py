@@ -28,9 +28,9 @@ def _over_network(client: Any) -> bool:
 
 @pytest.fixture
 def session_transport(client: Any, transport: str) -> str:
-    """`transport`, for the clients that can open it: a WebSocket needs the network."""
-    if transport == "websocket" and not _over_network(client):
-        pytest.skip("in process, sessions stream over SSE (see test_websocket_needs_the_network)")
+    """`transport`, for the clients that can open it: a WebSocket needs the network (the
+    other combinations are deselected in conftest.py)."""
+    assert transport == "sse" or _over_network(client)
     return transport
 
 
@@ -187,7 +187,6 @@ async def test_a_subscription_before_run_start_waits_for_the_thread(
 
 
 async def test_websocket_needs_the_network(client: Any) -> None:
-    if _over_network(client):
-        pytest.skip("over a socket, WebSocket sessions work (the other tests)")
+    assert not _over_network(client)  # in process only (conftest.py)
     with pytest.raises(ValueError, match="transport='sse'"):
         client.threads.stream(assistant_id="agent", transport="websocket")
