@@ -7,7 +7,12 @@ import asyncio
 import uuid
 from typing import Any
 
+import pytest
+
+from graphport.server.lifecycle import RunLifecycle
 from thread_stream_helpers import LIMIT, protocol_transport, read_until, root_end
+
+HELLO = {"messages": [{"role": "user", "content": "hello there"}]}
 
 
 async def test_chat_streams_messages_and_values(client: Any, transport: str) -> None:
@@ -233,3 +238,25 @@ async def test_input_inject_queues_a_message_for_the_graph(client: Any) -> None:
     ]
     assert "You said: and more" in str(texts[-1][1])
     assert errors == ["not_supported", "invalid_argument", "invalid_argument"]
+
+
+async def test_a_run_reported_ended_has_its_end_recorded(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The root `completed` event comes once the run's end is in the database: a client
+    acting on it finds the thread idle and the run successful (recording is slowed here, so
+    an event sent before it would be seen first)."""
+    finish = RunLifecycle.finish
+
+    async def slow_finish(self: RunLifecycle, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.5)
+        return await finish(self, *args, **kwargs)
+
+    monkeypatch.setattr(RunLifecycle, "finish", slow_finish)
+    async with _Session(client) as session, asyncio.timeout(LIMIT):
+        started = await session.ok("run.start", assistant_id="agent", input=HELLO)
+        *_, ended = await session.runs_end(1)
+        thread = await client.threads.get(session.thread_id)
+        run = await client.runs.get(session.thread_id, started["run_id"])
+    assert ended["params"]["data"]["event"] == "completed"
+    assert (thread["status"], run["status"]) == ("idle", "success")

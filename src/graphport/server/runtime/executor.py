@@ -44,6 +44,9 @@ class Outcome:
     summary: Summary | None = None
     error: BaseException | None = None
     events: int = field(default=0)
+    # A session's root `completed`/`interrupted` event, published by the worker once the
+    # run's end is recorded: a client acting on it then finds the thread settled.
+    closing: tuple[str, Any] | None = None
 
 
 def _send(obj: Any) -> Any:
@@ -222,7 +225,7 @@ async def execute(
             paused = outcome.interrupted or (
                 outcome.summary is not None and outcome.summary["status"] == "interrupted"
             )
-            await publish(*published(lifecycle("interrupted" if paused else "completed")))
+            outcome.closing = published(lifecycle("interrupted" if paused else "completed"))
     return outcome
 
 

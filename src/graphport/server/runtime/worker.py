@@ -408,6 +408,8 @@ class Worker:
             logger.warning("Run %s: its end is not recorded by this worker", run_id)
             return None
         metrics.run_finished(run, status)
+        if outcome.closing is not None and status == "success":
+            await events.publish(outcome.closing[0], serde.dumps(outcome.closing[1]))
         if temporary and executor.uses_checkpointer(kwargs):
             await checkpoints.delete_thread(deps.db.checkpointer, thread_id)
         await self._end_stream(events, ended.epitaph)
