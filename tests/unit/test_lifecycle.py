@@ -288,6 +288,16 @@ async def test_finish_refuses_a_run_this_worker_no_longer_holds(
     assert (await run_row(db, run["run_id"]))["status"] == "running"
 
 
+async def test_finish_keeps_a_temporary_thread_this_worker_no_longer_holds(
+    life: RunLifecycle, db: Database
+) -> None:
+    thread_id = tid()
+    run = await create(life, thread_id, claim_for=OWNER, temporary=True)
+    assert await life.finish(run, "success", owner="another-worker") is None
+    assert (await run_row(db, run["run_id"]))["status"] == "running"
+    assert (await thread_row(db, thread_id))["status"] == "busy"
+
+
 async def test_finish_refuses_a_pending_run(life: RunLifecycle, db: Database) -> None:
     run = await create(life, tid())
     assert await life.finish(run, "success", owner=None) is None

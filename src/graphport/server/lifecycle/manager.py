@@ -208,7 +208,7 @@ class RunLifecycle:
                 held = await sql.set_run_if(
                     conn, run["run_id"], expected, "running", owner=owner, updated_at=now
                 )
-                if held is None:
+                if not held:
                     return None
                 if run["kwargs"].get("temporary"):
                     final = status if status != "rollback" else "interrupted"
@@ -226,7 +226,7 @@ class RunLifecycle:
                     ended_at=now,
                     lease_owner=None,
                 )
-                if done is None:
+                if not done:
                     return None
             behind = await _settle(
                 conn,
@@ -254,7 +254,7 @@ class RunLifecycle:
                 ended_at=now,
                 lease_owner=None,
             )
-            if done is None:
+            if not done:
                 return None
             await _settle(conn, run["thread_id"], now, failed=error, touch=True)
             return Ended(run, "error")
@@ -291,10 +291,10 @@ class RunLifecycle:
                 ended_at=now,
                 lease_owner=None,
             )
-            if done is None:
+            if not done:
                 return None
             behind = await _settle(conn, run["thread_id"], now, failed=error)
-            return Ended(done, "error", queued_behind=behind)
+            return Ended(run, "error", queued_behind=behind)
 
         return await self.db.transact(transaction)
 
@@ -310,17 +310,14 @@ class RunLifecycle:
             if action == "rollback":
                 if not await sql.delete_run_if(conn, run["run_id"], expected):
                     return None
-            elif (
-                await sql.set_run_if(
-                    conn,
-                    run["run_id"],
-                    expected,
-                    "interrupted",
-                    updated_at=now,
-                    ended_at=now,
-                    cancel_reason=reason,
-                )
-                is None
+            elif not await sql.set_run_if(
+                conn,
+                run["run_id"],
+                expected,
+                "interrupted",
+                updated_at=now,
+                ended_at=now,
+                cancel_reason=reason,
             ):
                 return None
             status: RunEnding = "rollback" if action == "rollback" else "interrupted"
@@ -366,10 +363,10 @@ class RunLifecycle:
                         ended_at=now,
                         lease_owner=None,
                     )
-                    if done is None:
+                    if not done:
                         continue
                     await _settle(conn, run["thread_id"], now, failed=_EXHAUSTED)
-                    failed.append(Ended(done, "error"))
+                    failed.append(Ended(run, "error"))
                 else:
                     await sql.set_run_if(
                         conn, run["run_id"], expected, "pending", lease_owner=None, updated_at=now
@@ -433,8 +430,7 @@ async def _drop_temporary(
 ) -> dict[str, Any]:
     """Delete a finished temporary run's thread (its run rows cascade) and return the
     epitaph the broker keeps: the final run and the thread's metadata for auth."""
-    thread = await thread_store.get(conn, run["thread_id"])
-    await thread_store.delete_many(conn, [run["thread_id"]])
+    metadata = await thread_store.delete_one(conn, run["thread_id"])
     final = {k: v for k, v in run.items() if k not in RUN_INTERNAL_FIELDS}
     final.update(status=status, updated_at=now)
-    return {"run": final, "thread_metadata": thread["metadata"] if thread else {}}
+    return {"run": final, "thread_metadata": metadata or {}}

@@ -103,6 +103,19 @@ async def set_fields(conn: Conn, thread_id: str, **fields: Any) -> None:
     await update_by_key(conn, threads, thread_id, fields)
 
 
+_DELETE_ONE = (
+    delete(threads)
+    .where(threads.c.thread_id == bindparam("thread_id"))
+    .returning(threads.c.metadata)
+)
+
+
+async def delete_one(conn: Conn, thread_id: str) -> dict[str, Any] | None:
+    """Delete a thread (its runs cascade): its metadata, or None when it did not exist."""
+    row = (await conn.execute(_DELETE_ONE, {"thread_id": thread_id})).first()
+    return cast(dict[str, Any] | None, row[0] if row is not None else None)
+
+
 async def delete_many(conn: Conn, thread_ids: list[str]) -> None:
     if thread_ids:
         await conn.execute(delete(threads).where(threads.c.thread_id.in_(thread_ids)))
