@@ -87,7 +87,11 @@ redis.call('PEXPIRE', KEYS[1], retention)
 if ARGV[4] ~= '' then redis.call('SET', KEYS[3], ARGV[4], 'PX', retention) end
 local done = thread_append(KEYS[2], '*', 'metadata', ARGV[2], retention, ARGV[5])
 local now = now_ms()
-redis.call('ZADD', KEYS[4], now, table.concat({KEYS[1], KEYS[2], KEYS[3], done}, '\\n'))
+-- Scores strictly increase, so runs ending in the same millisecond keep their order.
+local newest = redis.call('ZREVRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+local score = now
+if #newest > 0 and tonumber(newest[2]) >= score then score = tonumber(newest[2]) + 0.001 end
+redis.call('ZADD', KEYS[4], score, table.concat({KEYS[1], KEYS[2], KEYS[3], done}, '\\n'))
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - retention)
 redis.call('PEXPIRE', KEYS[4], retention)
 local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[6])
