@@ -204,6 +204,8 @@ async def _postgres_backends(
     from psycopg.rows import DictRow, dict_row
     from psycopg_pool import AsyncConnectionPool
 
+    from graphport.server.storage import liveness
+
     pool = AsyncConnectionPool(
         url,
         # Typed as dict rows, as the savers require; `row_factory` makes them so.
@@ -211,10 +213,11 @@ async def _postgres_backends(
         min_size=1,
         max_size=20,
         open=False,
+        # Every statement prepared on first use, as langgraph's saver expects.
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         # A connection the server closed (a restart, a failover, pg_terminate_backend) is
         # found and replaced when it is taken, not by the query that would have used it.
-        check=AsyncConnectionPool.check_connection,
+        check=liveness.check,
         reconnect_timeout=60,
     )
     await pool.open(wait=True, timeout=30)
@@ -283,14 +286,17 @@ async def open_database(
     engine: AsyncEngine | ThreadedEngine
     if postgres_url:
         sa_url, pg_url = normalize_postgres_url(postgres_url)
+        from graphport.server.storage import liveness
+
         engine = create_async_engine(
             sa_url,
             json_serializer=json_dumps,
             json_deserializer=orjson.loads,
             pool_size=10,
             max_overflow=20,
-            pool_pre_ping=True,
         )
+        # As `pool_pre_ping`, without its round trip on every checkout.
+        event.listen(engine.sync_engine, "checkout", liveness.on_checkout)
         dialect = "postgresql"
         backends = _postgres_backends(pg_url, store_kwargs, serde)
         url = pg_url
