@@ -395,7 +395,7 @@ async def _settle(
     write (and a row lock on PostgreSQL, taken first so a concurrent run creation cannot
     slip between the count and the write)."""
     await thread_store.lock(conn, thread_id)
-    others = bool(await run_store.inflight(conn, thread_id))
+    others = await run_store.any_inflight(conn, thread_id)
     fields: dict[str, Any] = {}
     if touch:
         fields.update(updated_at=now, state_updated_at=now)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
 
 from graphport.server.storage.common import Conn, row_dict, rows_dicts, update_by_key
 from graphport.server.storage.filters import auth_filter
@@ -20,6 +20,9 @@ _INFLIGHT = (
     select(runs)
     .where(runs.c.thread_id == bindparam("thread_id"), runs.c.status.in_(INFLIGHT))
     .order_by(runs.c.created_at)
+)
+_ANY_INFLIGHT = select(
+    exists().where(runs.c.thread_id == bindparam("thread_id"), runs.c.status.in_(INFLIGHT))
 )
 
 
@@ -81,6 +84,10 @@ async def page_for_assistant(
 
 async def inflight(conn: Conn, thread_id: str) -> list[Run]:
     return _runs((await conn.execute(_INFLIGHT, {"thread_id": thread_id})).all())
+
+
+async def any_inflight(conn: Conn, thread_id: str) -> bool:
+    return bool((await conn.execute(_ANY_INFLIGHT, {"thread_id": thread_id})).scalar())
 
 
 async def matching(
