@@ -1,5 +1,6 @@
 """The run lifecycle without HTTP: one test per transition of `lifecycle.machine.RULES`
-(docs/run-lifecycle.md), the refused ones included, on a real SQLite database."""
+(docs/run-lifecycle.md), the refused ones included, on a real SQLite database and on
+PostgreSQL (whose hot transactions are pipelined: storage/pipelined.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from conftest import REQUIRE_PG, database_for, unavailable
 from graphport.server.lifecycle import RULES, Draft, IllegalTransition, RunLifecycle
 from graphport.server.lifecycle.manager import ThreadAppeared
 from graphport.server.serde import utcnow
@@ -26,10 +28,17 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "run-lifecycle.md"
 OWNER = "worker-test"
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with open_database(sqlite_path=str(tmp_path / "lifecycle.db")) as database:
-        yield database
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    if reason := unavailable(request.param):
+        if REQUIRE_PG:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with database_for(request.param) as where:
+        async with open_database(
+            sqlite_path=where.get("database"), postgres_url=where.get("database_url")
+        ) as database:
+            yield database
 
 
 @pytest.fixture

@@ -4,18 +4,16 @@ checkout (storage/liveness.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
 
 from conftest import REQUIRE_PG, database_for, unavailable
 from graphport.server.storage.database import Database, open_database
+from pg_backends import terminate
 
 
 @pytest.fixture
@@ -29,25 +27,12 @@ async def db() -> AsyncIterator[Database]:
             yield database
 
 
-async def terminate_all(url: str) -> int:
-    """`pg_terminate_backend` on every other connection to the database; returns once
-    they have gone (bounded)."""
-    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-    with psycopg.connect(url, autocommit=True) as admin:
-        killed = len(admin.execute(f"SELECT pg_terminate_backend(pid) {others}").fetchall())
-        deadline = time.monotonic() + 10
-        while admin.execute(f"SELECT 1 {others}").fetchone():
-            assert time.monotonic() < deadline, "the backends did not exit"
-            await asyncio.sleep(0.02)
-    return killed
-
-
 async def test_pools_replace_connections_the_server_closed(db: Database) -> None:
     pool: AsyncConnectionPool[Any] = db.checkpointer.conn  # type: ignore[attr-defined]
     async with db.read() as ours, pool.connection() as theirs:
         await ours.execute(text("SELECT 1"))
         await theirs.execute("SELECT 1")
-    assert await terminate_all(db.url) >= 2
+    assert await terminate(db.url) >= 2
     async with db.read() as ours:
         assert (await ours.execute(text("SELECT 1"))).scalar_one() == 1
     async with pool.connection() as theirs:

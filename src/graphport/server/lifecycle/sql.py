@@ -18,7 +18,6 @@ from graphport.server.storage.common import (
     Conn,
     insert_ignoring_conflict,
     row_dict,
-    rowcount,
     update_by_key,
 )
 from graphport.server.storage.records import Run, Thread
@@ -41,14 +40,16 @@ async def set_thread(conn: Conn, thread_id: str, status: ThreadStatus, **fields:
 
 # Every run's end goes through `set_run_if`, so it is built once per shape and executed
 # with parameters: built per call, with the updated row returned, it cost about a sixth
-# of a stateless run's CPU (bench/run_bench.py).
+# of a stateless run's CPU (bench/run_bench.py). It returns the run's id only: whether it
+# matched (a row count is unknown in a pipelined transaction, storage/pipelined.py).
 @functools.cache
 def _set_run_if(expected: tuple[RunStatus, ...], owned: bool, fields: frozenset[str]) -> Update:
     where = [runs.c.run_id == bindparam("_run_id"), runs.c.status.in_(expected)]
     if owned:
         where.append(runs.c.lease_owner == bindparam("_owner"))
-    values = {f: bindparam(f) for f in fields}
-    return update(runs).where(*where).values(status=bindparam("_status"), **values)
+    values: dict[str, Any] = {f: bindparam(f) for f in fields}
+    stmt = update(runs).where(*where).values(status=bindparam("_status"), **values)
+    return stmt.returning(runs.c.run_id)
 
 
 async def set_run_if(
@@ -66,14 +67,12 @@ async def set_run_if(
     params = {"_run_id": run_id, "_status": status, **fields}
     if owner is not None:
         params["_owner"] = owner
-    return bool(rowcount(await conn.execute(stmt, params)))
+    return (await conn.execute(stmt, params)).first() is not None
 
 
 async def delete_run_if(conn: Conn, run_id: str, expected: tuple[RunStatus, ...]) -> bool:
-    result = await conn.execute(
-        delete(runs).where(runs.c.run_id == run_id, runs.c.status.in_(expected))
-    )
-    return bool(rowcount(result))
+    stmt = delete(runs).where(runs.c.run_id == run_id, runs.c.status.in_(expected))
+    return (await conn.execute(stmt.returning(runs.c.run_id))).first() is not None
 
 
 def _claim_select() -> Select[Any]:

@@ -76,8 +76,9 @@ class Database:
         """`body(conn)` as one write transaction. On SQLite the whole body runs on the
         writer thread in one hop, so it may await nothing but its connection."""
         if isinstance(self.engine, AsyncEngine):
-            async with self.engine.begin() as conn:
-                return await body(conn)
+            from graphport.server.storage import pipelined
+
+            return await pipelined.transact(self.engine, body)
         assert self.write_lock is not None
         async with self.write_lock:
             return await self.engine.transact(body)
@@ -287,6 +288,7 @@ async def open_database(
     if postgres_url:
         sa_url, pg_url = normalize_postgres_url(postgres_url)
         from graphport.server.storage import liveness
+        from graphport.server.storage.pipelined import PipelinedCursor
 
         engine = create_async_engine(
             sa_url,
@@ -294,6 +296,7 @@ async def open_database(
             json_deserializer=orjson.loads,
             pool_size=10,
             max_overflow=20,
+            connect_args={"cursor_factory": PipelinedCursor},
         )
         # As `pool_pre_ping`, without its round trip on every checkout.
         event.listen(engine.sync_engine, "checkout", liveness.on_checkout)
