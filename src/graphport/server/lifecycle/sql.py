@@ -43,13 +43,20 @@ async def set_thread(conn: Conn, thread_id: str, status: ThreadStatus, **fields:
 # of a stateless run's CPU (bench/run_bench.py). It returns the run's id only: whether it
 # matched (a row count is unknown in a pipelined transaction, storage/pipelined.py).
 @functools.cache
-def _set_run_if(expected: tuple[RunStatus, ...], owned: bool, fields: frozenset[str]) -> Update:
+def _set_run_if(
+    expected: tuple[RunStatus, ...], owned: bool, fields: frozenset[str], lock_thread: bool
+) -> Update | Select[Any]:
     where = [runs.c.run_id == bindparam("_run_id"), runs.c.status.in_(expected)]
     if owned:
         where.append(runs.c.lease_owner == bindparam("_owner"))
     values: dict[str, Any] = {f: bindparam(f) for f in fields}
     stmt = update(runs).where(*where).values(status=bindparam("_status"), **values)
-    return stmt.returning(runs.c.run_id)
+    if not lock_thread:
+        return stmt.returning(runs.c.run_id)
+    # The run's row first, then its thread's, as every transition takes them.
+    done = stmt.returning(runs.c.thread_id).cte("done")
+    joined = done.join(threads, threads.c.thread_id == done.c.thread_id)
+    return select(done.c.thread_id).select_from(joined).with_for_update(of=threads)
 
 
 async def set_run_if(
@@ -59,11 +66,14 @@ async def set_run_if(
     status: RunStatus,
     *,
     owner: str | None = None,
+    lock_thread: bool = False,
     **fields: Any,
 ) -> bool:
     """Compare-and-set on status (and on the lease holder when `owner` is given): whether
-    the run was updated (False when another actor moved it first)."""
-    stmt = _set_run_if(expected, owner is not None, frozenset(fields))
+    the run was updated (False when another actor moved it first). `lock_thread` also locks
+    the run's thread row in the same statement (PostgreSQL; see `threads.lock`)."""
+    lock_thread = lock_thread and conn.dialect.name == "postgresql"
+    stmt = _set_run_if(expected, owner is not None, frozenset(fields), lock_thread)
     params = {"_run_id": run_id, "_status": status, **fields}
     if owner is not None:
         params["_owner"] = owner
