@@ -170,9 +170,7 @@ class RunLifecycle:
 
         async def transaction(conn: Conn) -> Claim:
             now = utcnow()
-            run, more = await sql.claim(conn, now, owner, self._lease_until(now))
-            due = None if more else await run_store.next_due(conn, now)
-            return Claim(run, more, due)
+            return Claim(*await sql.claim(conn, now, owner, self._lease_until(now)))
 
         return await self.db.transact(transaction)
 

@@ -11,9 +11,23 @@ import functools
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Update, and_, bindparam, delete, exists, insert, select, update
+from sqlalchemy import (
+    Select,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 
 from graphport.server.lifecycle import machine
+from graphport.server.storage import runs as run_store
 from graphport.server.storage.common import (
     Conn,
     insert_ignoring_conflict,
@@ -99,40 +113,68 @@ def _claim_select() -> Select[Any]:
         ),
     )
     # Two candidates: the second only says whether to claim again (saves an empty claim).
-    return select(runs.c.run_id).where(runnable).order_by(runs.c.created_at).limit(2)
+    q = select(runs.c.run_id, runs.c.created_at).where(runnable)
+    return q.order_by(runs.c.created_at).limit(2)
+
+
+def _take(run_id: Any) -> Update:
+    return (
+        update(runs)
+        .where(runs.c.run_id == run_id, runs.c.status.in_(machine.sources("claim")))
+        .values(
+            status="running",
+            started_at=bindparam("now"),
+            updated_at=bindparam("now"),
+            lease_owner=bindparam("owner"),
+            lease_expires_at=bindparam("lease_until"),
+            attempt=runs.c.attempt + 1,
+        )
+        .returning(*runs.c)
+    )
+
+
+def _claim_pg() -> Select[Any]:
+    """The claim as one statement: lock two candidates (skipping rows other workers are
+    claiming), take the oldest, and say how many there were and when the next delayed
+    run is due. One row, whose run columns are null when nothing was taken."""
+    candidates = _claim_select().with_for_update(skip_locked=True, of=runs).cte("candidates")
+    first = select(candidates.c.run_id).order_by(candidates.c.created_at).limit(1)
+    taken = _take(first.scalar_subquery()).cte("taken")
+    found = select(func.count()).select_from(candidates).scalar_subquery()
+    one = select(literal(1).label("one")).subquery("one")
+    return select(
+        taken, found.label("_candidates"), run_store.NEXT_DUE.scalar_subquery().label("_due")
+    ).select_from(one.outerjoin(taken, true()))
 
 
 # Built once: constructing these statements per claim cost more than executing them.
 _CLAIM = _claim_select()
-_CLAIM_PG = _CLAIM.with_for_update(skip_locked=True, of=runs)
-_TAKE = (
-    update(runs)
-    .where(runs.c.run_id == bindparam("_run_id"), runs.c.status.in_(machine.sources("claim")))
-    .values(
-        status="running",
-        started_at=bindparam("now"),
-        updated_at=bindparam("now"),
-        lease_owner=bindparam("owner"),
-        lease_expires_at=bindparam("lease_until"),
-        attempt=runs.c.attempt + 1,
-    )
-    .returning(*runs.c)
-)
+_TAKE = _take(bindparam("_run_id"))
+_CLAIM_PG = _claim_pg()
+_RUN_COLUMNS = tuple(runs.c.keys())
 
 
 async def claim(
     conn: Conn, now: datetime, owner: str, lease_until: datetime
-) -> tuple[Run | None, bool]:
+) -> tuple[Run | None, bool, datetime | None]:
     """Mark the next runnable run as running for `owner`: (the run or None, whether another
-    may be runnable). Raises IntegrityError when another worker started a run on that
-    thread first (the unique index on running runs); the caller's transaction is lost."""
-    q = _CLAIM_PG if conn.dialect.name == "postgresql" else _CLAIM
-    candidates = (await conn.execute(q, {"now": now})).scalars().all()
-    if not candidates:
-        return None, False
-    params = {"_run_id": candidates[0], "now": now, "owner": owner, "lease_until": lease_until}
-    run = row_dict((await conn.execute(_TAKE, params)).first())
-    return cast(Run | None, run), len(candidates) > 1
+    may be runnable, and if not when the next delayed run is due). Raises IntegrityError
+    when another worker started a run on that thread first (the unique index on running
+    runs); the caller's transaction is lost. One statement on PostgreSQL."""
+    params: dict[str, Any] = {"now": now, "owner": owner, "lease_until": lease_until}
+    if conn.dialect.name == "postgresql":
+        row = (await conn.execute(_CLAIM_PG, params)).one()._mapping
+        run = {k: row[k] for k in _RUN_COLUMNS} if row["run_id"] is not None else None
+        more = row["_candidates"] > 1
+        return cast(Run | None, run), more, None if more else row["_due"]
+    candidates = (await conn.execute(_CLAIM, {"now": now})).all()
+    taken = None
+    if candidates:
+        params["_run_id"] = candidates[0][0]
+        taken = row_dict((await conn.execute(_TAKE, params)).first())
+    more = len(candidates) > 1
+    due = None if more else await run_store.next_due(conn, now)
+    return cast(Run | None, taken), more, due
 
 
 async def release(conn: Conn, owner: str, now: datetime) -> list[Run]:

@@ -120,15 +120,15 @@ async def delete_one(conn: Conn, run_id: str) -> None:
 
 
 # Delayed runs only (after_seconds): a run queued behind another on its thread is woken
-# by that run's end, not polled for.
-_NEXT_DUE = select(func.min(runs.c.created_at)).where(
+# by that run's end, not polled for. Also a subquery of the claim on PostgreSQL.
+NEXT_DUE = select(func.min(runs.c.created_at)).where(
     runs.c.status == "pending", runs.c.created_at > bindparam("now", type_=runs.c.created_at.type)
 )
 
 
 async def next_due(conn: Conn, now: datetime) -> datetime | None:
     """When the next delayed run becomes runnable, if any."""
-    return (await conn.execute(_NEXT_DUE, {"now": now})).scalar()
+    return (await conn.execute(NEXT_DUE, {"now": now})).scalar()
 
 
 async def renew_leases(
