@@ -12,9 +12,9 @@ statement's error surfaces at the next wait or at the commit, as SQLAlchemy's ex
 class for it. Its row count is unknown (`common.rowcount` refuses it): a body that needs
 to know whether a write matched asks with RETURNING.
 
-BEGIN goes with the first statement and COMMIT with the last: the connection is in
-autocommit mode for SQLAlchemy and psycopg (so neither sends a BEGIN of its own and waits
-for it) and the transaction's BEGIN and COMMIT are queued like the statements."""
+BEGIN goes with the first statement and COMMIT with the last: psycopg is in autocommit
+mode meanwhile (so it sends no BEGIN of its own and waits for it; SQLAlchemy sends none
+on psycopg) and the transaction's BEGIN and COMMIT are queued like the statements."""
 
 from __future__ import annotations
 
@@ -62,9 +62,12 @@ class PipelinedCursor(AsyncCursor[Any]):
 async def transact(engine: AsyncEngine, body: Body[T]) -> T:
     """`body(conn)` as one pipelined transaction: committed when it returns, rolled back
     when it raises."""
-    async with engine.connect() as sa_conn:
-        conn = await sa_conn.execution_options(isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
         driver = cast(AsyncConnection[Any], (await conn.get_raw_connection()).driver_connection)
+        # Autocommit, so psycopg sends no BEGIN of its own (and waits for it) at the first
+        # statement; SQLAlchemy sends none anyway. Switched here rather than through
+        # SQLAlchemy's isolation level, which costs twice as much (measured).
+        await driver.set_autocommit(True)
         try:
             # BEGIN and COMMIT are queued like the writes (psycopg's own transaction()
             # would sync on entering and leaving); leaving the pipeline sends what is
@@ -77,7 +80,6 @@ async def transact(engine: AsyncEngine, body: Body[T]) -> T:
                 finally:
                     _PIPELINE.reset(token)
                 await driver.execute("COMMIT")
-            return result
         except BaseException as e:
             if not (driver.closed or driver.broken):
                 # An error left the transaction open (aborted): end it.
@@ -91,3 +93,7 @@ async def transact(engine: AsyncEngine, body: Body[T]) -> T:
             raise DBAPIError.instance(
                 None, None, e, PsycopgError, connection_invalidated=driver.broken
             ) from e
+        finally:
+            if not (driver.closed or driver.broken):
+                await driver.set_autocommit(False)
+        return result
