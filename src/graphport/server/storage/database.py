@@ -230,6 +230,11 @@ async def _postgres_backends(
             saver: AsyncPostgresSaver = BlobOnlyPostgresSaver(pool, serde=serde)
         else:
             saver = AsyncPostgresSaver(pool, serde=serde)
+        # The saver holds one asyncio.Lock around every operation, needed on a single shared
+        # connection; from a pool each operation has a connection of its own, so runs'
+        # checkpoint writes need not queue behind each other (langgraph's PostgreSQL store
+        # does the same for pools). `lock` is not langgraph's public API: docs/internals.md.
+        saver.lock = _NoLock()  # type: ignore[assignment]
         await saver.setup()
         store = AsyncPostgresStore(pool, **store_kwargs)
         await store.setup()
@@ -248,6 +253,11 @@ async def _index_store_order(pool: Any) -> None:
     async with pool.connection() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(7274061503)")
         await conn.execute(f"CREATE INDEX IF NOT EXISTS {STORE_ORDER_INDEX} {_STORE_ORDER}")
+
+
+class _NoLock(contextlib.AbstractAsyncContextManager[None]):
+    async def __aexit__(self, *_: object) -> None:
+        return None
 
 
 async def _close_store(store: BaseStore) -> None:
