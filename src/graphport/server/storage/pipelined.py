@@ -40,8 +40,10 @@ def _returns_rows(query: str) -> bool:
     return head in ("SELECT", "WITH") or "RETURNING" in query.upper()
 
 
-# The pipeline of the transaction this task is running (`transact`), if any.
-_PIPELINE: ContextVar[AsyncPipeline | None] = ContextVar("graphport_pipeline", default=None)
+# The connection and pipeline of the transaction this task is running (`transact`), if any.
+_PIPELINE: ContextVar[tuple[AsyncConnection[Any], AsyncPipeline] | None] = ContextVar(
+    "graphport_pipeline", default=None
+)
 
 
 class PipelinedCursor(AsyncCursor[Any]):
@@ -50,12 +52,14 @@ class PipelinedCursor(AsyncCursor[Any]):
 
     async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Self:
         await super().execute(query, params, **kwargs)
-        pipeline = _PIPELINE.get()
-        if pipeline is not None and isinstance(query, str) and _returns_rows(query):
+        current = _PIPELINE.get()
+        if current is None or current[0] is not self.connection:
+            return self
+        if isinstance(query, str) and _returns_rows(query):
             # Sends what is queued with this statement and waits for all of it (inside
             # BEGIN … COMMIT a sync ends nothing). Measured: half the CPU of waiting with
             # a flush request, as psycopg's fetch methods do.
-            await pipeline.sync()
+            await current[1].sync()
         return self
 
 
@@ -74,7 +78,7 @@ async def transact(engine: AsyncEngine, body: Body[T]) -> T:
             # queued and waits for all of it.
             async with driver.pipeline() as pipeline:
                 await driver.execute("BEGIN")
-                token = _PIPELINE.set(pipeline)
+                token = _PIPELINE.set((driver, pipeline))
                 try:
                     result = await body(conn)
                 finally:
