@@ -207,6 +207,7 @@ async def _postgres_backends(
 
     from graphport.server.storage import liveness
 
+    check = liveness.PoolCheck()
     pool = AsyncConnectionPool(
         url,
         # Typed as dict rows, as the savers require; `row_factory` makes them so.
@@ -218,9 +219,10 @@ async def _postgres_backends(
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         # A connection the server closed (a restart, a failover, pg_terminate_backend) is
         # found and replaced when it is taken, not by the query that would have used it.
-        check=liveness.check,
+        check=check,
         reconnect_timeout=60,
     )
+    check.pool = pool
     await pool.open(wait=True, timeout=30)
     try:
         # Encrypted, no channel value may stay inline (in clear) in the checkpoint's JSONB.

@@ -29,11 +29,26 @@ def stirred(conn: AsyncConnection[Any]) -> bool:
     return bool(poller.poll(0))
 
 
-async def check(conn: AsyncConnection[Any]) -> None:
-    """psycopg_pool's `check`: its own check (a round trip, raising when the connection
-    is dead) only for a connection whose socket stirred."""
-    if stirred(conn):
-        await AsyncConnectionPool.check_connection(conn)
+class PoolCheck:
+    """psycopg_pool's `check` for `pool` (set once the pool exists): its own check (a
+    round trip, raising when the connection is dead) only for a connection whose socket
+    stirred. A dead one is rarely alone (a restart, a failover, terminated backends), and
+    psycopg_pool waits between failed checks (1 s, 2 s, 4 s…: 31 s through five dead idle
+    connections, past the 30 s a checkout may wait), so the other idle connections are
+    all checked at once then."""
+
+    def __init__(self) -> None:
+        self.pool: AsyncConnectionPool[Any] | None = None
+
+    async def __call__(self, conn: AsyncConnection[Any]) -> None:
+        if not stirred(conn):
+            return
+        try:
+            await AsyncConnectionPool.check_connection(conn)
+        except Exception:
+            if self.pool is not None:
+                await self.pool.check()
+            raise
 
 
 def on_checkout(_dbapi: Any, entry: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
