@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from conftest import REQUIRE_PG, database_for, unavailable
+from conftest import opened_database
 from graphport.server.lifecycle import sql
 from graphport.server.serde import utcnow
 from graphport.server.storage import runs as run_store
 from graphport.server.storage import threads as thread_store
-from graphport.server.storage.database import Database, open_database
+from graphport.server.storage.database import Database
 from graphport.server.storage.threaded import ThreadedEngine
 
 
@@ -65,15 +65,8 @@ def full_scans(plan: str) -> list[str]:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
-    if reason := unavailable(request.param):
-        if REQUIRE_PG:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with database_for(request.param) as where:
-        async with open_database(
-            sqlite_path=where.get("database"), postgres_url=where.get("database_url")
-        ) as database:
-            yield database
+    async with opened_database(request.param) as database:
+        yield database
 
 
 async def plans_of(db: Database, body: Any) -> list[str]:

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from conftest import REQUIRE_PG, database_for, unavailable
+from conftest import opened_database
 from graphport.server.lifecycle import RULES, Draft, IllegalTransition, RunLifecycle
 from graphport.server.lifecycle.manager import ThreadAppeared
 from graphport.server.serde import utcnow
 from graphport.server.storage import runs as run_store
 from graphport.server.storage import threads as thread_store
 from graphport.server.storage.common import Conn
-from graphport.server.storage.database import Database, open_database
+from graphport.server.storage.database import Database
 from graphport.server.storage.records import NewRun, NewThread, Run, Thread
 from graphport.server.storage.schema import runs
 
@@ -30,15 +30,8 @@ OWNER = "worker-test"
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
-    if reason := unavailable(request.param):
-        if REQUIRE_PG:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with database_for(request.param) as where:
-        async with open_database(
-            sqlite_path=where.get("database"), postgres_url=where.get("database_url")
-        ) as database:
-            yield database
+    async with opened_database(request.param) as database:
+        yield database
 
 
 @pytest.fixture

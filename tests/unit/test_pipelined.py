@@ -12,27 +12,22 @@ import pytest
 import sqlalchemy.exc
 from sqlalchemy import text
 
-from conftest import REQUIRE_PG, database_for, unavailable
+from conftest import opened_database
 from graphport.server.lifecycle import sql
 from graphport.server.runtime.faults import is_transient
 from graphport.server.serde import utcnow
 from graphport.server.storage import runs as run_store
 from graphport.server.storage import threads as thread_store
 from graphport.server.storage.common import Conn
-from graphport.server.storage.database import Database, open_database
+from graphport.server.storage.database import Database
 from graphport.server.storage.records import Run, Thread
 from pg_backends import terminate
 
 
 @pytest.fixture
 async def db() -> AsyncIterator[Database]:
-    if reason := unavailable("postgres"):
-        if REQUIRE_PG:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with database_for("postgres") as where:
-        async with open_database(postgres_url=where["database_url"]) as database:
-            yield database
+    async with opened_database("postgres") as database:
+        yield database
 
 
 def thread_row(thread_id: str) -> Thread:

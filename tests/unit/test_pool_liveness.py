@@ -12,20 +12,15 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
 
-from conftest import REQUIRE_PG, database_for, unavailable
-from graphport.server.storage.database import Database, open_database
+from conftest import opened_database
+from graphport.server.storage.database import Database
 from pg_backends import terminate
 
 
 @pytest.fixture
 async def db() -> AsyncIterator[Database]:
-    if reason := unavailable("postgres"):
-        if REQUIRE_PG:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with database_for("postgres") as where:
-        async with open_database(postgres_url=where["database_url"]) as database:
-            yield database
+    async with opened_database("postgres") as database:
+        yield database
 
 
 async def test_pools_replace_connections_the_server_closed(db: Database) -> None:
