@@ -40,6 +40,7 @@ import uvicorn
 
 from graphport.server.app import create_app
 from graphport.server.settings import Settings
+from graphport.server.storage.database import Database, open_database
 
 TESTS = Path(__file__).parent
 CONFIG = TESTS / "langgraph.json"
@@ -154,6 +155,21 @@ def database_for(backend: str) -> Iterator[dict[str, Any]]:
     else:
         with tempfile.TemporaryDirectory(prefix="graphport-test-") as tmp:
             yield {"database": str(Path(tmp) / "graphport.db")}
+
+
+@contextlib.asynccontextmanager
+async def opened_database(backend: str) -> AsyncIterator[Database]:
+    """`open_database` on a fresh database of `backend` ("sqlite" or "postgres"); skips
+    (fails when GRAPHPORT_REQUIRE_POSTGRES=1) when its service is unreachable."""
+    if reason := unavailable(backend):
+        if REQUIRE_PG:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with database_for(backend) as where:
+        async with open_database(
+            sqlite_path=where.get("database"), postgres_url=where.get("database_url")
+        ) as database:
+            yield database
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -14,7 +14,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
+import psycopg
 import pytest
+from langgraph.checkpoint.base import empty_checkpoint
 from langgraph.graph import StateGraph
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
@@ -164,6 +166,42 @@ async def test_sqlite_saver_and_store_take_our_write_lock(tmp_path: Path) -> Non
         count[0] = 0
         await db.store.aput(("coupling",), "key", {"value": 1})
         assert count[0] > 0, "AsyncSqliteStore no longer writes under `self.lock`"
+
+
+async def test_postgres_saver_operations_do_not_queue_behind_each_other(db: Database) -> None:
+    """database.py takes the PostgreSQL saver's `lock` away (each operation has a pooled
+    connection of its own): a checkpoint write blocked in the database must not hold up
+    another thread's read."""
+    if db.dialect != "postgresql":
+        pytest.skip("the SQLite saver's lock is our write lock (test above)")
+    saver = db.checkpointer
+    written = await saver.aput(
+        {"configurable": {"thread_id": "a", "checkpoint_ns": ""}}, empty_checkpoint(), {}, {}
+    )
+    again = {**written["configurable"], "checkpoint_id": None}
+    again_config: Any = {"configurable": again}
+    with psycopg.connect(db.url) as other:  # holds the checkpoint's row lock until rollback
+        other.execute("SELECT 1 FROM checkpoints WHERE thread_id = 'a' FOR UPDATE")
+        checkpoint = {**empty_checkpoint(), "id": written["configurable"]["checkpoint_id"]}
+        blocked = asyncio.create_task(saver.aput(again_config, checkpoint, {}, {}))
+        await poll_until_waiting_on_a_lock(other)
+        read = saver.aget_tuple({"configurable": {"thread_id": "b", "checkpoint_ns": ""}})
+        assert await asyncio.wait_for(read, timeout=30) is None, "blocked behind the write"
+        other.rollback()
+    await asyncio.wait_for(blocked, timeout=30)
+
+
+async def poll_until_waiting_on_a_lock(conn: psycopg.Connection[Any]) -> None:
+    """Until another backend of this database waits for a row lock (bounded)."""
+    waiting = (
+        "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock'"
+    )
+    deadline = asyncio.get_running_loop().time() + 30
+    with psycopg.connect(conn.info.dsn, autocommit=True) as watcher:
+        while not watcher.execute(waiting).fetchone():
+            assert asyncio.get_running_loop().time() < deadline, "the write never blocked"
+            await asyncio.sleep(0.02)
 
 
 async def test_store_batch_task_and_ttl_sweep(database: dict[str, Any]) -> None:

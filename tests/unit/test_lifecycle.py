@@ -1,5 +1,6 @@
 """The run lifecycle without HTTP: one test per transition of `lifecycle.machine.RULES`
-(docs/run-lifecycle.md), the refused ones included, on a real SQLite database."""
+(docs/run-lifecycle.md), the refused ones included, on a real SQLite database and on
+PostgreSQL (whose hot transactions are pipelined: storage/pipelined.py)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from conftest import opened_database
 from graphport.server.lifecycle import RULES, Draft, IllegalTransition, RunLifecycle
 from graphport.server.lifecycle.manager import ThreadAppeared
 from graphport.server.serde import utcnow
 from graphport.server.storage import runs as run_store
 from graphport.server.storage import threads as thread_store
 from graphport.server.storage.common import Conn
-from graphport.server.storage.database import Database, open_database
+from graphport.server.storage.database import Database
 from graphport.server.storage.records import NewRun, NewThread, Run, Thread
 from graphport.server.storage.schema import runs
 
@@ -26,9 +28,9 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "run-lifecycle.md"
 OWNER = "worker-test"
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with open_database(sqlite_path=str(tmp_path / "lifecycle.db")) as database:
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    async with opened_database(request.param) as database:
         yield database
 
 

@@ -61,7 +61,7 @@ class Sweeper:
         to_prune: list[str] = []
         for row in expired:
             async with self.core.db.read() as conn:
-                if await run_store.inflight(conn, row["thread_id"]):
+                if await run_store.any_inflight(conn, row["thread_id"]):
                     continue
             target = to_prune if row["ttl_strategy"] == "keep_latest" else to_delete
             target.append(row["thread_id"])

@@ -170,9 +170,7 @@ class RunLifecycle:
 
         async def transaction(conn: Conn) -> Claim:
             now = utcnow()
-            run, more = await sql.claim(conn, now, owner, self._lease_until(now))
-            due = None if more else await run_store.next_due(conn, now)
-            return Claim(run, more, due)
+            return Claim(*await sql.claim(conn, now, owner, self._lease_until(now)))
 
         return await self.db.transact(transaction)
 
@@ -206,7 +204,13 @@ class RunLifecycle:
             if status == "rollback" or run["kwargs"].get("temporary"):
                 # Ownership first: the row goes (rollback, or with its temporary thread).
                 held = await sql.set_run_if(
-                    conn, run["run_id"], expected, "running", owner=owner, updated_at=now
+                    conn,
+                    run["run_id"],
+                    expected,
+                    "running",
+                    owner=owner,
+                    lock_thread=True,
+                    updated_at=now,
                 )
                 if not held:
                     return None
@@ -222,6 +226,7 @@ class RunLifecycle:
                     expected,
                     status,
                     owner=owner,
+                    lock_thread=True,
                     updated_at=now,
                     ended_at=now,
                     lease_owner=None,
@@ -235,6 +240,7 @@ class RunLifecycle:
                 summary=summary,
                 failed=error if status == "error" else None,
                 touch=True,
+                locked=True,
             )
             return Ended(run, status, queued_behind=behind)
 
@@ -385,6 +391,7 @@ async def _settle(
     failed: dict[str, Any] | None = None,
     keep_error: bool = False,
     touch: bool = False,
+    locked: bool = False,
 ) -> bool:
     """The one rule for a thread's status once something changed: `busy` while runs are
     in flight on it, `error` when its run failed, else what its latest state says
@@ -393,9 +400,10 @@ async def _settle(
     thread errored; `touch` bumps its update times. The thread's row is read only when
     the rule needs it (no summary, or `keep_error`): the hot path is one read and one
     write (and a row lock on PostgreSQL, taken first so a concurrent run creation cannot
-    slip between the count and the write)."""
-    await thread_store.lock(conn, thread_id)
-    others = bool(await run_store.inflight(conn, thread_id))
+    slip between the count and the write; `locked`: the caller took it already)."""
+    if not locked:
+        await thread_store.lock(conn, thread_id)
+    others = await run_store.any_inflight(conn, thread_id)
     fields: dict[str, Any] = {}
     if touch:
         fields.update(updated_at=now, state_updated_at=now)

@@ -344,7 +344,7 @@ async def update_state(
 
 async def _has_inflight(core: Core, thread_id: str) -> bool:
     async with core.db.read() as conn:
-        return bool(await run_store.inflight(conn, thread_id))
+        return await run_store.any_inflight(conn, thread_id)
 
 
 async def _publish_state_update(core: Core, thread_id: str) -> None:

@@ -25,9 +25,13 @@ class Conn(Protocol):
 
 def rowcount(result: Result[Any]) -> int:
     """Rows an UPDATE or DELETE without RETURNING matched. Its result is a CursorResult on
-    every connection (only results with rows are buffered into a plain Result on SQLite)."""
+    every connection (only results with rows are buffered into a plain Result on SQLite).
+    In a pipelined transaction such a write is only queued and its count unknown
+    (storage/pipelined.py): ask with RETURNING there."""
     if not isinstance(result, CursorResult):
         raise TypeError(f"rowcount of a {type(result).__name__}: the statement returned rows")
+    if result.rowcount < 0:
+        raise TypeError("rowcount of a queued write (pipelined transaction): use RETURNING")
     return result.rowcount
 
 
@@ -78,14 +82,14 @@ def _update_by_key(table: Table, fields: frozenset[str]) -> Update:
     return update(table).where(key == bindparam("_key")).values({f: bindparam(f) for f in fields})
 
 
-async def update_by_key(conn: Conn, table: Table, key: str, fields: dict[str, Any]) -> int:
+async def update_by_key(conn: Conn, table: Table, key: str, fields: dict[str, Any]) -> None:
     """UPDATE the row with primary key `key`; SQL-expression values are built per call."""
     if any(isinstance(v, ClauseElement) for v in fields.values()):
         (col,) = table.primary_key.columns
-        stmt: Any = update(table).where(col == key).values(**fields)
-        return rowcount(await conn.execute(stmt))
+        await conn.execute(update(table).where(col == key).values(**fields))
+        return
     stmt = _update_by_key(table, frozenset(fields))
-    return rowcount(await conn.execute(stmt, {"_key": key, **fields}))
+    await conn.execute(stmt, {"_key": key, **fields})
 
 
 @functools.cache

@@ -76,8 +76,9 @@ class Database:
         """`body(conn)` as one write transaction. On SQLite the whole body runs on the
         writer thread in one hop, so it may await nothing but its connection."""
         if isinstance(self.engine, AsyncEngine):
-            async with self.engine.begin() as conn:
-                return await body(conn)
+            from graphport.server.storage import pipelined
+
+            return await pipelined.transact(self.engine, body)
         assert self.write_lock is not None
         async with self.write_lock:
             return await self.engine.transact(body)
@@ -204,6 +205,9 @@ async def _postgres_backends(
     from psycopg.rows import DictRow, dict_row
     from psycopg_pool import AsyncConnectionPool
 
+    from graphport.server.storage import liveness
+
+    check = liveness.PoolCheck()
     pool = AsyncConnectionPool(
         url,
         # Typed as dict rows, as the savers require; `row_factory` makes them so.
@@ -211,12 +215,14 @@ async def _postgres_backends(
         min_size=1,
         max_size=20,
         open=False,
+        # Every statement prepared on first use, as langgraph's saver expects.
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         # A connection the server closed (a restart, a failover, pg_terminate_backend) is
         # found and replaced when it is taken, not by the query that would have used it.
-        check=AsyncConnectionPool.check_connection,
+        check=check,
         reconnect_timeout=60,
     )
+    check.pool = pool
     await pool.open(wait=True, timeout=30)
     try:
         # Encrypted, no channel value may stay inline (in clear) in the checkpoint's JSONB.
@@ -226,6 +232,11 @@ async def _postgres_backends(
             saver: AsyncPostgresSaver = BlobOnlyPostgresSaver(pool, serde=serde)
         else:
             saver = AsyncPostgresSaver(pool, serde=serde)
+        # The saver holds one asyncio.Lock around every operation, needed on a single shared
+        # connection; from a pool each operation has a connection of its own, so runs'
+        # checkpoint writes need not queue behind each other (langgraph's PostgreSQL store
+        # does the same for pools). `lock` is not langgraph's public API: docs/internals.md.
+        saver.lock = _NoLock()  # type: ignore[assignment]
         await saver.setup()
         store = AsyncPostgresStore(pool, **store_kwargs)
         await store.setup()
@@ -244,6 +255,11 @@ async def _index_store_order(pool: Any) -> None:
     async with pool.connection() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(7274061503)")
         await conn.execute(f"CREATE INDEX IF NOT EXISTS {STORE_ORDER_INDEX} {_STORE_ORDER}")
+
+
+class _NoLock(contextlib.AbstractAsyncContextManager[None]):
+    async def __aexit__(self, *_: object) -> None:
+        return None
 
 
 async def _close_store(store: BaseStore) -> None:
@@ -283,14 +299,19 @@ async def open_database(
     engine: AsyncEngine | ThreadedEngine
     if postgres_url:
         sa_url, pg_url = normalize_postgres_url(postgres_url)
+        from graphport.server.storage import liveness
+        from graphport.server.storage.pipelined import PipelinedCursor
+
         engine = create_async_engine(
             sa_url,
             json_serializer=json_dumps,
             json_deserializer=orjson.loads,
             pool_size=10,
             max_overflow=20,
-            pool_pre_ping=True,
+            connect_args={"cursor_factory": PipelinedCursor},
         )
+        # As `pool_pre_ping`, without its round trip on every checkout.
+        event.listen(engine.sync_engine, "checkout", liveness.on_checkout)
         dialect = "postgresql"
         backends = _postgres_backends(pg_url, store_kwargs, serde)
         url = pg_url

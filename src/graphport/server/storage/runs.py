@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
 
 from graphport.server.storage.common import Conn, row_dict, rows_dicts, update_by_key
 from graphport.server.storage.filters import auth_filter
@@ -20,6 +20,9 @@ _INFLIGHT = (
     select(runs)
     .where(runs.c.thread_id == bindparam("thread_id"), runs.c.status.in_(INFLIGHT))
     .order_by(runs.c.created_at)
+)
+_ANY_INFLIGHT = select(
+    exists().where(runs.c.thread_id == bindparam("thread_id"), runs.c.status.in_(INFLIGHT))
 )
 
 
@@ -83,6 +86,10 @@ async def inflight(conn: Conn, thread_id: str) -> list[Run]:
     return _runs((await conn.execute(_INFLIGHT, {"thread_id": thread_id})).all())
 
 
+async def any_inflight(conn: Conn, thread_id: str) -> bool:
+    return bool((await conn.execute(_ANY_INFLIGHT, {"thread_id": thread_id})).scalar())
+
+
 async def matching(
     conn: Conn,
     *,
@@ -113,15 +120,15 @@ async def delete_one(conn: Conn, run_id: str) -> None:
 
 
 # Delayed runs only (after_seconds): a run queued behind another on its thread is woken
-# by that run's end, not polled for.
-_NEXT_DUE = select(func.min(runs.c.created_at)).where(
+# by that run's end, not polled for. Also a subquery of the claim on PostgreSQL.
+NEXT_DUE = select(func.min(runs.c.created_at)).where(
     runs.c.status == "pending", runs.c.created_at > bindparam("now", type_=runs.c.created_at.type)
 )
 
 
 async def next_due(conn: Conn, now: datetime) -> datetime | None:
     """When the next delayed run becomes runnable, if any."""
-    return (await conn.execute(_NEXT_DUE, {"now": now})).scalar()
+    return (await conn.execute(NEXT_DUE, {"now": now})).scalar()
 
 
 async def renew_leases(
