@@ -636,7 +636,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200, help="sequential samples per metric")
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--throughput-runs", type=int, default=400)
-    parser.add_argument("--account-runs", type=int, default=200)
+    parser.add_argument(
+        "--account-runs", type=int, default=200, help="runs counted (0: skip the account)"
+    )
     parser.add_argument("--account-only", action="store_true", help="skip the ratios")
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
     args = parser.parse_args()
@@ -645,9 +647,10 @@ def main() -> None:
     results = []
     for backend in _backends(args, parser):
         result: dict[str, Any] = {"backend": backend.title}
-        per = measure_account(backend, args.account_runs, run)
-        result["account"] = account_rows(per, backend)
-        print_account(result["account"], backend, args.account_runs)
+        if args.account_runs > 0:
+            per = measure_account(backend, args.account_runs, run)
+            result["account"] = account_rows(per, backend)
+            print_account(result["account"], backend, args.account_runs)
         if not args.account_only:
             refs, srvs = [], []
             with server_process(backend) as (url, _):
