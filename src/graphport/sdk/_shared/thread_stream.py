@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, Literal, cast, get_args, get_origin
 
 import httpx
+from langchain_protocol.protocol import Channel
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from graphport.sdk._shared.resume import MAX_RECONNECTS, RECONNECTABLE
@@ -22,17 +23,8 @@ from graphport.sdk._shared.retry import Backoff
 from graphport.sdk.errors import NotFoundError, ProtocolError, raise_for_status
 from graphport.sdk.stream import Event, InterruptPayload, SubscribeParams
 
-ALL_CHANNELS = [
-    "values",
-    "updates",
-    "messages",
-    "tools",
-    "lifecycle",
-    "input",
-    "checkpoints",
-    "tasks",
-    "custom",
-]
+# The protocol's named channels (its `Channel` type, less the `custom:<name>` pattern).
+ALL_CHANNELS = [get_args(c)[0] for c in get_args(Channel) if get_origin(c) is Literal]
 # Root lifecycle events that end a run's stretch of the thread, for good or for now.
 PAUSED = frozenset({"completed", "failed", "interrupted"})
 FINISHED = frozenset({"completed", "failed"})

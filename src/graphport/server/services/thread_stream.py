@@ -13,7 +13,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Literal, cast, get_args, get_origin
 
 import orjson
 from langchain_protocol import (
@@ -23,6 +23,7 @@ from langchain_protocol import (
     ErrorCode,
     ErrorResponse,
 )
+from langchain_protocol.protocol import Channel
 
 from graphport.server.core import Core
 from graphport.server.errors import BadRequest, NotFound
@@ -42,19 +43,8 @@ from graphport.types import RunStatus
 # millisecond, which clients drop by `event_id`, but never skips one.
 _SPAN = 1000
 
-CHANNELS = frozenset(
-    {
-        "values",
-        "updates",
-        "messages",
-        "tools",
-        "lifecycle",
-        "input",
-        "checkpoints",
-        "tasks",
-        "custom",
-    }
-)
+# The protocol's named channels (its `Channel` type, less the `custom:<name>` pattern).
+CHANNELS = frozenset(get_args(c)[0] for c in get_args(Channel) if get_origin(c) is Literal)
 _INFLIGHT: frozenset[RunStatus] = frozenset({"pending", "running"})
 _STATUS = {"busy": "running", "interrupted": "interrupted", "error": "failed", "idle": "completed"}
 
