@@ -71,8 +71,7 @@ RULES: dict[Transition, Rule] = {
     "requeue": Rule(
         frozenset({"running"}),
         frozenset({"pending", "error"}),
-        "the lease sweep finds a lapsed lease: back to the queue, or error after the "
-        "last attempt",
+        "the lease sweep finds a lapsed lease: back to the queue, or error after the last attempt",
     ),
     "release": Rule(
         frozenset({"running"}),

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from sqlalchemy.exc import IntegrityError
+
 from graphport.server.lifecycle import machine, sql
 from graphport.server.serde import utcnow
 from graphport.server.storage import runs as run_store
@@ -118,9 +120,7 @@ class RunLifecycle:
         now = utcnow()
 
         async def transaction(conn: Conn) -> None:
-            await _settle(
-                conn, thread_id, now, summary=summary, keep_error=keep_error, touch=True
-            )
+            await _settle(conn, thread_id, now, summary=summary, keep_error=keep_error, touch=True)
 
         await self.db.transact(transaction)
 
@@ -155,14 +155,22 @@ class RunLifecycle:
             if draft.new_thread is not None:
                 row: Thread = {**draft.new_thread, "status": "busy"}
                 row.update(draft.thread_fields)  # type: ignore[typeddict-item]  # Thread keys
-                if not await sql.insert_thread(conn, row):
-                    raise ThreadAppeared
+                inserting.append(row["thread_id"])
+                await sql.add_thread(conn, row)
             else:
                 await sql.set_thread(conn, run["thread_id"], "busy", **draft.thread_fields)
             await sql.insert_run(conn, run)
             return Created(run, draft.inflight)
 
-        return await self.db.transact(transaction)
+        # The new thread's insert is queued with the run's, not waited for: a thread
+        # created concurrently under the same id shows as the unique violation.
+        inserting: list[str] = []
+        try:
+            return await self.db.transact(transaction)
+        except IntegrityError:
+            if not inserting:
+                raise
+            raise ThreadAppeared from None
 
     async def claim(self, owner: str) -> Claim:
         """Take the next runnable run for `owner`. Raises IntegrityError when another
@@ -178,9 +186,7 @@ class RunLifecycle:
         """Extend `owner`'s leases; returns the cancels asked for those runs (run id ->
         action), which reach the worker this way even when their signal was lost."""
         async with self.db.begin() as conn:
-            found = await run_store.renew_leases(
-                conn, owner, run_ids, self._lease_until(utcnow())
-            )
+            found = await run_store.renew_leases(conn, owner, run_ids, self._lease_until(utcnow()))
         return {run_id: cast(CancelAction, action) for run_id, action in found.items()}
 
     async def finish(
@@ -433,9 +439,7 @@ async def _settle(
     return others
 
 
-async def _drop_temporary(
-    conn: Conn, run: Run, status: RunStatus, now: datetime
-) -> dict[str, Any]:
+async def _drop_temporary(conn: Conn, run: Run, status: RunStatus, now: datetime) -> dict[str, Any]:
     """Delete a finished temporary run's thread (its run rows cascade) and return the
     epitaph the broker keeps: the final run and the thread's metadata for auth."""
     metadata = await thread_store.delete_one(conn, run["thread_id"])

@@ -48,6 +48,13 @@ async def insert_thread(conn: Conn, row: Thread) -> bool:
     return await insert_ignoring_conflict(conn, threads, dict(row), "thread_id")
 
 
+async def add_thread(conn: Conn, row: Thread) -> None:
+    """Insert a thread; one with this id already makes the transaction fail with
+    IntegrityError (a write queued with the next, where `insert_thread` waits for its
+    answer)."""
+    await conn.execute(insert(threads), dict(row))
+
+
 async def set_thread(conn: Conn, thread_id: str, status: ThreadStatus, **fields: Any) -> None:
     await update_by_key(conn, threads, thread_id, {"status": status, **fields})
 

@@ -35,7 +35,7 @@ from graphport.server.services.hygiene import (
     thread_configurable,
 )
 from graphport.server.storage import assistants as assistant_store
-from graphport.server.storage import checkpoints
+from graphport.server.storage import checkpoints, run_inputs
 from graphport.server.storage import runs as store
 from graphport.server.storage import threads as thread_store
 from graphport.server.storage.common import Conn
@@ -246,12 +246,16 @@ async def _prepare(
     strategy: MultitaskStrategy = value["multitask_strategy"]
     if_not_exists = value["if_not_exists"]
     flt, a_flt = filters
-    assistant = await assistant_store.get(conn, assistant_id, a_flt)
+    # A stateless run's thread id was just minted: nothing to read, nothing in flight.
+    if stateless:
+        assistant, found = await assistant_store.get(conn, assistant_id, a_flt), None
+    else:
+        assistant, found = await run_inputs.assistant_and_thread(
+            conn, assistant_id, thread_id, assistant_filter=a_flt, thread_filter=flt
+        )
     if assistant is None or assistant["graph_id"] not in core.registry.graph_ids:
         raise NotFound("Thread or assistant not found.")
     config_metadata = (body.get("config") or {}).get("metadata") or {}
-    # A stateless run's thread id was just minted: nothing to read, nothing in flight.
-    found = None if stateless else await thread_store.get(conn, thread_id, flt, for_update=True)
     # Taken under the thread's lock: created_at order is the order creates on one
     # thread were serialized in, which the queue's FIFO follows.
     now = utcnow()
@@ -365,9 +369,7 @@ async def delete_run(core: Core, caller: Caller, thread_id: str, run_id: str) ->
     summary = await latest_summary(core.registry, core.db, thread)
     if summary is not None:
         summary["values"] = summary["values"] or None
-        await core.lifecycle.state_changed(
-            thread_id, summary, keep_error=run["status"] != "error"
-        )
+        await core.lifecycle.state_changed(thread_id, summary, keep_error=run["status"] != "error")
 
 
 async def cancel(
@@ -455,9 +457,7 @@ async def join_body(core: Core, run: Mapping[str, Any]) -> dict[str, Any]:
     return await settled_body(core, run, outcome)
 
 
-async def settled_body(
-    core: Core, run: Mapping[str, Any], outcome: RunOutcome
-) -> dict[str, Any]:
+async def settled_body(core: Core, run: Mapping[str, Any], outcome: RunOutcome) -> dict[str, Any]:
     """The join document of an ended run whose stream was read into `outcome`; the
     thread's cached result when the events said nothing."""
     body = outcome.body()
