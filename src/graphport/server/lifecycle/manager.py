@@ -403,24 +403,29 @@ async def _settle(
     in flight on it, `error` when its run failed, else what its latest state says
     (`interrupted` with pending interrupts, `idle` otherwise). Returns whether runs are
     in flight. `summary` refreshes the cached values; `keep_error` leaves an errored
-    thread errored; `touch` bumps its update times. The thread's row is read only when
-    the rule needs it (no summary, or `keep_error`): the hot path is one read and one
-    write (and a row lock on PostgreSQL, taken first so a concurrent run creation cannot
-    slip between the count and the write; `locked`: the caller took it already)."""
+    thread errored; `touch` bumps its update times. On PostgreSQL the thread's row is
+    locked first, so a concurrent run creation cannot slip between the in-flight check
+    and the write (`locked`: the caller took it already). When the rule needs nothing of
+    the thread's row (a failure, or a summary without `keep_error`: a run's end), the
+    check and the write are one statement."""
     if not locked:
         await thread_store.lock(conn, thread_id)
-    others = await run_store.any_inflight(conn, thread_id)
     fields: dict[str, Any] = {}
     if touch:
         fields.update(updated_at=now, state_updated_at=now)
     if summary is not None:
         fields.update(values=summary["values"], interrupts=summary["interrupts"])
+    decided: ThreadStatus | None = None
+    if failed is not None:
+        decided = "error"
+    elif summary is not None and not keep_error:
+        decided = summary["status"]
+    if decided is not None:
+        return await sql.settle_thread(conn, thread_id, decided, failed, **fields)
+    others = await run_store.any_inflight(conn, thread_id)
     status: ThreadStatus
     if others:
         status = "busy"
-    elif failed is not None:
-        status = "error"
-        fields["error"] = failed
     else:
         thread = None
         if keep_error or summary is None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
+    case,
     delete,
     exists,
     func,
@@ -34,7 +35,7 @@ from graphport.server.storage.common import (
     row_dict,
     update_by_key,
 )
-from graphport.server.storage.records import Run, Thread
+from graphport.server.storage.records import INFLIGHT, Run, Thread
 from graphport.server.storage.schema import runs, threads
 from graphport.types import RunStatus, ThreadStatus
 
@@ -57,6 +58,37 @@ async def add_thread(conn: Conn, row: Thread) -> None:
 
 async def set_thread(conn: Conn, thread_id: str, status: ThreadStatus, **fields: Any) -> None:
     await update_by_key(conn, threads, thread_id, {"status": status, **fields})
+
+
+@functools.cache
+def _settle_thread(fields: frozenset[str]) -> Update:
+    inflight = exists().where(runs.c.thread_id == threads.c.thread_id, runs.c.status.in_(INFLIGHT))
+    error = bindparam("_error", type_=threads.c.error.type)
+    return (
+        update(threads)
+        .where(threads.c.thread_id == bindparam("_thread_id"))
+        .values(
+            status=case((inflight, literal("busy")), else_=bindparam("_status")),
+            error=case((inflight, threads.c.error), else_=error),
+            **{f: bindparam(f) for f in fields},
+        )
+        .returning(inflight)
+    )
+
+
+async def settle_thread(
+    conn: Conn,
+    thread_id: str,
+    status: ThreadStatus,
+    error: dict[str, Any] | None,
+    **fields: Any,
+) -> bool:
+    """The thread's status in one statement: `busy` while runs are in flight on it, else
+    `status` with `error`; whether runs are in flight. On PostgreSQL the caller holds the
+    thread's lock, so the in-flight check sees every run created before it."""
+    stmt = _settle_thread(frozenset(fields))
+    params = {"_thread_id": thread_id, "_status": status, "_error": error, **fields}
+    return bool((await conn.execute(stmt, params)).scalar())
 
 
 # Every run's end goes through `set_run_if`, so it is built once per shape and executed
