@@ -117,3 +117,26 @@ async def test_a_connection_lost_before_the_commit_is_a_transient_fault(db: Data
         return await sql.insert_thread(conn, thread_row(thread_id))
 
     assert await db.transact(again)
+
+
+async def test_a_single_statement_transaction_refuses_a_second_statement(db: Database) -> None:
+    """`transact_single` runs its one statement as its own transaction: a second one would
+    not be atomic with it, so it is refused before it runs."""
+    kept, refused = str(uuid.uuid4()), str(uuid.uuid4())
+
+    async def body(conn: Conn) -> None:
+        await sql.add_thread(conn, thread_row(kept))
+        await sql.add_thread(conn, thread_row(refused))
+
+    with pytest.raises(RuntimeError, match="second statement"):
+        await db.transact_single(body)
+    assert await thread_exists(db, kept)
+    assert not await thread_exists(db, refused)
+
+    # The connection is back in transaction mode: a failed transaction leaves nothing.
+    rolled_back = str(uuid.uuid4())
+    with pytest.raises(ZeroDivisionError):
+        async with db.begin() as conn:
+            await sql.add_thread(conn, thread_row(rolled_back))
+            raise ZeroDivisionError
+    assert not await thread_exists(db, rolled_back)

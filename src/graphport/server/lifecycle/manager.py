@@ -180,7 +180,8 @@ class RunLifecycle:
             now = utcnow()
             return Claim(*await sql.claim(conn, now, owner, self._lease_until(now)))
 
-        return await self.db.transact(transaction)
+        # One statement on PostgreSQL (sql.claim): no BEGIN or COMMIT around it.
+        return await self.db.transact_single(transaction)
 
     async def renew(self, owner: str, run_ids: list[str]) -> dict[str, CancelAction]:
         """Extend `owner`'s leases; returns the cancels asked for those runs (run id ->

@@ -83,6 +83,15 @@ class Database:
         async with self.write_lock:
             return await self.engine.transact(body)
 
+    async def transact_single(self, body: Body[T]) -> T:
+        """`transact` for a body that is one statement on PostgreSQL, run there as its own
+        transaction (storage/pipelined.py: one round trip instead of two)."""
+        if isinstance(self.engine, AsyncEngine):
+            from graphport.server.storage import pipelined
+
+            return await pipelined.single(self.engine, body)
+        return await self.transact(body)
+
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
         """A read-only unit of work; never takes SQLite's write lock."""

@@ -14,7 +14,11 @@ to know whether a write matched asks with RETURNING.
 
 BEGIN goes with the first statement and COMMIT with the last: psycopg is in autocommit
 mode meanwhile (so it sends no BEGIN of its own and waits for it; SQLAlchemy sends none
-on psycopg) and the transaction's BEGIN and COMMIT are queued like the statements."""
+on psycopg) and the transaction's BEGIN and COMMIT are queued like the statements.
+
+A write that is a single statement (the claim) needs neither: `single` runs it in
+autocommit mode, outside any pipeline, where it is its own transaction in one round trip
+(a pipeline's closing sync would cost a second)."""
 
 from __future__ import annotations
 
@@ -46,11 +50,20 @@ _PIPELINE: ContextVar[tuple[AsyncConnection[Any], AsyncPipeline] | None] = Conte
 )
 
 
+# The connection running a `single` body, and whether it executed its statement yet.
+_SINGLE: ContextVar[list[Any] | None] = ContextVar("graphport_single", default=None)
+
+
 class PipelinedCursor(AsyncCursor[Any]):
     """psycopg's cursor for SQLAlchemy's connections; in a pipelined transaction a
     statement whose rows SQLAlchemy will read waits for them, any other is only queued."""
 
     async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Self:
+        single = _SINGLE.get()
+        if single is not None and single[0] is self.connection:
+            if single[1]:
+                raise RuntimeError("a second statement in a single-statement transaction")
+            single[1] = True
         await super().execute(query, params, **kwargs)
         current = _PIPELINE.get()
         if current is None or current[0] is not self.connection:
@@ -101,3 +114,19 @@ async def transact(engine: AsyncEngine, body: Body[T]) -> T:
             if not (driver.closed or driver.broken):
                 await driver.set_autocommit(False)
         return result
+
+
+async def single(engine: AsyncEngine, body: Body[T]) -> T:
+    """`body(conn)`, which executes exactly one statement, as its own transaction
+    (autocommit): one round trip, no BEGIN or COMMIT. A second statement raises
+    RuntimeError, before it runs: it would not be atomic with the first."""
+    async with engine.connect() as conn:
+        driver = cast(AsyncConnection[Any], (await conn.get_raw_connection()).driver_connection)
+        await driver.set_autocommit(True)
+        token = _SINGLE.set([driver, False])
+        try:
+            return await body(conn)
+        finally:
+            _SINGLE.reset(token)
+            if not (driver.closed or driver.broken):
+                await driver.set_autocommit(False)
