@@ -1,8 +1,9 @@
-"""The claim and the hot searches use indexes on both engines: their EXPLAIN plans never
-scan the whole `runs` or `threads` table, nor sort all the rows a page is taken from
-(bench/scale_bench.py measures the cost). On PostgreSQL sequential scans and sorts are
-switched off for the check, so a plan that still has one has no index it could use (an
-empty table would otherwise always be scanned)."""
+"""The claim, the hot searches and the statements around a run's creation and end use
+indexes on both engines: their EXPLAIN plans never scan the whole `runs` or `threads`
+table, nor sort all the rows a page is taken from (bench/scale_bench.py measures the
+cost). On PostgreSQL sequential scans and sorts are switched off for the check, so a plan
+that still has one has no index it could use (an empty table would otherwise always be
+scanned)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy import event, text
 from conftest import opened_database
 from graphport.server.lifecycle import sql
 from graphport.server.serde import utcnow
+from graphport.server.storage import run_inputs
 from graphport.server.storage import runs as run_store
 from graphport.server.storage import threads as thread_store
 from graphport.server.storage.database import Database
@@ -122,6 +124,12 @@ HOT_READS = {
         conn, str(uuid.uuid4()), limit=10, offset=0, status=None
     ),
     "runs in flight on a thread": lambda conn: run_store.inflight(conn, str(uuid.uuid4())),
+    "a new run's assistant and thread": lambda conn: run_inputs.assistant_and_thread(
+        conn, str(uuid.uuid4()), str(uuid.uuid4())
+    ),
+    "a thread settled after a run's end": lambda conn: sql.settle_thread(
+        conn, str(uuid.uuid4()), "idle", None, updated_at=utcnow()
+    ),
     "next delayed run": lambda conn: run_store.next_due(conn, utcnow()),
     "lapsed leases": lambda conn: run_store.expired_leases(conn, utcnow()),
 }

@@ -253,6 +253,26 @@ async def test_finish_keeps_the_thread_busy_while_runs_wait(
     assert (await thread_row(db, thread_id))["status"] == "busy"
 
 
+async def test_finish_counts_only_its_threads_runs_in_flight(
+    life: RunLifecycle, db: Database
+) -> None:
+    """The status written after a run's end (one statement when the run's summary is
+    known) looks at the runs of that thread alone."""
+    summary = {"values": {"x": 1}, "interrupts": {}, "status": "idle"}
+    elsewhere = await create(life, tid(), claim_for=OWNER)  # in flight on another thread
+    alone, queued = tid(), tid()
+    run = await create(life, alone, claim_for=OWNER)
+    ended = await life.finish(run, "success", owner=OWNER, summary=summary)
+    assert ended is not None and not ended.queued_behind
+    assert (await thread_row(db, alone))["status"] == "idle"
+    run = await create(life, queued, claim_for=OWNER)
+    await create(life, queued)
+    ended = await life.finish(run, "success", owner=OWNER, summary=summary)
+    assert ended is not None and ended.queued_behind
+    assert (await thread_row(db, queued))["status"] == "busy"
+    assert (await run_row(db, elsewhere["run_id"]))["status"] == "running"  # type: ignore[index]
+
+
 async def test_finish_error_marks_the_thread_errored(life: RunLifecycle, db: Database) -> None:
     thread_id = tid()
     run = await create(life, thread_id, claim_for=OWNER)

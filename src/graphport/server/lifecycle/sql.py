@@ -72,7 +72,8 @@ def _settle_thread(fields: frozenset[str]) -> Update:
             error=case((inflight, threads.c.error), else_=error),
             **{f: bindparam(f) for f in fields},
         )
-        .returning(inflight)
+        # The status written says it (SQLite cannot correlate a subquery in RETURNING).
+        .returning(threads.c.status)
     )
 
 
@@ -88,7 +89,7 @@ async def settle_thread(
     thread's lock, so the in-flight check sees every run created before it."""
     stmt = _settle_thread(frozenset(fields))
     params = {"_thread_id": thread_id, "_status": status, "_error": error, **fields}
-    return bool((await conn.execute(stmt, params)).scalar())
+    return (await conn.execute(stmt, params)).scalar() == "busy"
 
 
 # Every run's end goes through `set_run_if`, so it is built once per shape and executed
