@@ -81,7 +81,8 @@ async def create(
     """A run as the runs service creates it: the thread made on first use."""
 
     async def prepare(conn: Conn) -> Draft:
-        thread = await thread_store.get(conn, thread_id, for_update=True)
+        await thread_store.lock(conn, thread_id)
+        thread = await thread_store.get(conn, thread_id)
         inflight = await run_store.inflight(conn, thread_id) if thread else []
         return Draft(
             draft_run(thread_id, temporary=temporary, after=after),

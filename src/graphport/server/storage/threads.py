@@ -58,28 +58,18 @@ def _where(
 
 
 _GET = select(threads).where(threads.c.thread_id == bindparam("thread_id"))
-_GET_FOR_UPDATE = _GET.with_for_update()
 
 
-async def get(
-    conn: Conn,
-    thread_id: str,
-    flt: dict[str, Any] | None = None,
-    *,
-    for_update: bool = False,
-) -> Thread | None:
-    """The thread, if `flt` lets it through; `for_update` locks its row (PostgreSQL)."""
+async def get(conn: Conn, thread_id: str, flt: dict[str, Any] | None = None) -> Thread | None:
+    """The thread, if `flt` lets it through (run creation reads it locked, with its
+    assistant: storage/run_inputs.py)."""
     if not flt:
-        locked = for_update and conn.dialect.name == "postgresql"
-        stmt = _GET_FOR_UPDATE if locked else _GET
-        row = (await conn.execute(stmt, {"thread_id": thread_id})).first()
+        row = (await conn.execute(_GET, {"thread_id": thread_id})).first()
         return cast(Thread | None, row_dict(row))
     q = select(threads).where(
         threads.c.thread_id == thread_id,
         auth_filter(threads.c.metadata, conn.dialect.name, flt),
     )
-    if for_update and conn.dialect.name == "postgresql":
-        q = q.with_for_update()
     return cast(Thread | None, row_dict((await conn.execute(q)).first()))
 
 
