@@ -137,7 +137,10 @@ class RunLifecycle:
         with a slot promised to it) when nothing else is in flight on the thread."""
         machine.check("create", "running" if claim_for else "pending")
 
+        inserts_thread = False
+
         async def transaction(conn: Conn) -> Created:
+            nonlocal inserts_thread
             draft = await prepare(conn)
             now = draft.run["updated_at"]
             run: Run
@@ -155,7 +158,7 @@ class RunLifecycle:
             if draft.new_thread is not None:
                 row: Thread = {**draft.new_thread, "status": "busy"}
                 row.update(draft.thread_fields)  # type: ignore[typeddict-item]  # Thread keys
-                inserting.append(row["thread_id"])
+                inserts_thread = True
                 await sql.add_thread(conn, row)
             else:
                 await sql.set_thread(conn, run["thread_id"], "busy", **draft.thread_fields)
@@ -164,11 +167,10 @@ class RunLifecycle:
 
         # The new thread's insert is queued with the run's, not waited for: a thread
         # created concurrently under the same id shows as the unique violation.
-        inserting: list[str] = []
         try:
             return await self.db.transact(transaction)
         except IntegrityError:
-            if not inserting:
+            if not inserts_thread:
                 raise
             raise ThreadAppeared from None
 

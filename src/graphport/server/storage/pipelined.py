@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Self, TypeVar, cast
 
 from psycopg import AsyncConnection, AsyncCursor, AsyncPipeline
@@ -50,8 +51,15 @@ _PIPELINE: ContextVar[tuple[AsyncConnection[Any], AsyncPipeline] | None] = Conte
 )
 
 
-# The connection running a `single` body, and whether it executed its statement yet.
-_SINGLE: ContextVar[list[Any] | None] = ContextVar("graphport_single", default=None)
+@dataclass
+class _Single:
+    """The connection running a `single` body, and whether it executed its statement."""
+
+    driver: AsyncConnection[Any]
+    executed: bool = False
+
+
+_SINGLE: ContextVar[_Single | None] = ContextVar("graphport_single", default=None)
 
 
 class PipelinedCursor(AsyncCursor[Any]):
@@ -60,10 +68,10 @@ class PipelinedCursor(AsyncCursor[Any]):
 
     async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Self:
         single = _SINGLE.get()
-        if single is not None and single[0] is self.connection:
-            if single[1]:
+        if single is not None and single.driver is self.connection:
+            if single.executed:
                 raise RuntimeError("a second statement in a single-statement transaction")
-            single[1] = True
+            single.executed = True
         await super().execute(query, params, **kwargs)
         current = _PIPELINE.get()
         if current is None or current[0] is not self.connection:
@@ -123,7 +131,7 @@ async def single(engine: AsyncEngine, body: Body[T]) -> T:
     async with engine.connect() as conn:
         driver = cast(AsyncConnection[Any], (await conn.get_raw_connection()).driver_connection)
         await driver.set_autocommit(True)
-        token = _SINGLE.set([driver, False])
+        token = _SINGLE.set(_Single(driver))
         try:
             return await body(conn)
         finally:
